@@ -1,0 +1,125 @@
+//! End-to-end: the real `gonka-node --dev` on free ports, driven over real RPC by the worker's
+//! chain client with real signed extrinsics.
+
+mod common;
+
+use common::DevNode;
+use gonka_runtime::{RuntimeCall, RuntimeEvent, EXISTENTIAL_DEPOSIT, GNK};
+use gonka_worker::chain::{ChainClient, ChainError, DispatchErrorInfo, WaitFor};
+use polkadot_sdk::{
+	pallet_balances, pallet_session,
+	sp_core::{sr25519, Pair},
+	sp_keyring::Sr25519Keyring,
+};
+use std::time::Duration;
+
+/// The whole scenario must finish well within this; a hang fails the test instead of CI.
+const TEST_BUDGET: Duration = Duration::from_secs(300);
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dev_chain_end_to_end() {
+	let node = DevNode::start();
+	let outcome = tokio::time::timeout(TEST_BUDGET, scenario(&node)).await;
+	match outcome {
+		Ok(Ok(())) => {},
+		Ok(Err(e)) => {
+			panic!("{e}\n--- node log ({}) ---\n{}", node.log_path.display(), node.log_tail())
+		},
+		Err(_) => panic!(
+			"end-to-end scenario did not finish in {TEST_BUDGET:?}\n--- node log ---\n{}",
+			node.log_tail()
+		),
+	}
+}
+
+async fn scenario(node: &DevNode) -> Result<(), String> {
+	let client = node.connect().await?;
+
+	// 1. Five finalized blocks.
+	node.wait_finalized(&client, 5).await?;
+
+	// 2. Properties and a runtime constant, through the runtime's types.
+	let props = client.properties().await.map_err(|e| e.to_string())?;
+	assert_eq!(props.token_symbol, "GNK");
+	assert_eq!(props.token_decimals, 9);
+	let ed: gonka_runtime::Balance =
+		client.constant("Balances", "ExistentialDeposit").await.map_err(|e| e.to_string())?;
+	assert_eq!(ed, EXISTENTIAL_DEPOSIT);
+	assert_eq!(client.runtime_version().await.spec_name, "gonka");
+
+	// 3. A transfer signed by //Alice to a fresh account: included, finalized, event seen.
+	let alice = Sr25519Keyring::Alice.pair();
+	let dest_pair = sr25519::Pair::from_string("//GonkaEndToEnd", None).expect("valid URI");
+	let dest: gonka_runtime::AccountId = dest_pair.public().into();
+	let amount = 5 * GNK;
+	let transfer = RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
+		dest: dest.clone().into(),
+		value: amount,
+	});
+	let included = client
+		.sign_and_submit(&alice, transfer, WaitFor::Finalized)
+		.await
+		.map_err(|e| format!("transfer failed: {e}"))?;
+	let saw_transfer = included.events.iter().any(|e| {
+		matches!(e, RuntimeEvent::Balances(pallet_balances::Event::Transfer { from, to, amount: a })
+			if *from == Sr25519Keyring::Alice.to_account_id() && *to == dest && *a == amount)
+	});
+	assert!(saw_transfer, "no Balances::Transfer event among {:?}", included.events);
+	let dest_account = client.account(&dest).await.map_err(|e| e.to_string())?;
+	assert_eq!(dest_account.data.free, amount);
+
+	// 4. A transfer of more than the balance: included, failed, decoded by name; nothing moved.
+	let alice_before = client.account(&Sr25519Keyring::Alice.to_account_id()).await.unwrap();
+	let overdraft = RuntimeCall::Balances(pallet_balances::Call::transfer_allow_death {
+		dest: dest.clone().into(),
+		value: alice_before.data.free * 10,
+	});
+	let (err, info) = expect_dispatch_error(&client, &alice, overdraft, WaitFor::Finalized).await;
+	// pallet-balances reports an overdraft through the fungible traits' token error.
+	assert_eq!(info.qualified_name(), "Token::FundsUnavailable", "{err}");
+	assert!(err.to_string().contains("Token::FundsUnavailable"), "{err}");
+	assert_eq!(client.account(&dest).await.unwrap().data.free, amount, "nothing may move");
+	let alice_after = client.account(&Sr25519Keyring::Alice.to_account_id()).await.unwrap();
+	assert!(alice_after.data.free < alice_before.data.free, "the failed call still pays its fee");
+	assert!(alice_before.data.free - alice_after.data.free < GNK / 100, "only the fee is charged");
+
+	// 5. A pallet error, named from the metadata with its docs: Bob has no session keys.
+	let bob = Sr25519Keyring::Bob.pair();
+	let purge = RuntimeCall::Session(pallet_session::Call::purge_keys {});
+	let (err, info) = expect_dispatch_error(&client, &bob, purge, WaitFor::InBlock).await;
+	assert_eq!(info.qualified_name(), "Session::NoKeys", "{err}");
+	assert!(!info.docs.is_empty(), "docs come from the metadata: {info:?}");
+
+	// 6. Random bytes: the node refuses them with an RPC error, and keeps producing blocks.
+	let before = client.finalized_number().await.map_err(|e| e.to_string())?;
+	let garbage: Vec<u8> = (0u8..97).map(|i| i.wrapping_mul(151).wrapping_add(7)).collect();
+	match client.submit_and_watch(&garbage, WaitFor::InBlock).await {
+		Err(ChainError::Rejected { code, message, .. }) => {
+			assert!(code != 0 && !message.is_empty(), "{code} {message}");
+		},
+		other => panic!("random bytes must be rejected by the node, got {other:?}"),
+	}
+	node.wait_finalized(&client, before + 3).await?;
+	assert!(client.is_connected());
+
+	// 7. A fresh connection sees the same chain (the first one was not special).
+	let again = ChainClient::connect(&node.rpc_url).await.map_err(|e| e.to_string())?;
+	assert_eq!(again.genesis_hash(), client.genesis_hash());
+	Ok(())
+}
+
+/// Submits `call`, which must be included and fail; returns the error and its decoded name.
+async fn expect_dispatch_error(
+	client: &ChainClient,
+	signer: &sr25519::Pair,
+	call: RuntimeCall,
+	wait: WaitFor,
+) -> (ChainError, DispatchErrorInfo) {
+	let err = match client.sign_and_submit(signer, call, wait).await {
+		Ok(included) => panic!("the call must fail, but it succeeded: {:?}", included.events),
+		Err(err) => err,
+	};
+	let info =
+		err.dispatch_error().cloned().unwrap_or_else(|| panic!("not a dispatch error: {err}"));
+	(err, info)
+}

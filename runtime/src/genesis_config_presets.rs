@@ -1,0 +1,118 @@
+//! Genesis presets (`sp_genesis_builder`): `development` (one collator, Alice) and
+//! `local_testnet` (Alice and Bob), both endowing the well-known dev accounts.
+//!
+//! The protocol pallets add their genesis here as they land: `sprint` (params, bootstrap hosts
+//! with their initial weights), `issuance` (`R0`, halving interval, mining cap) and `governance`.
+
+use crate::{
+	AccountId, BalancesConfig, CollatorSelectionConfig, ParachainInfoConfig, PolkadotXcmConfig,
+	RuntimeGenesisConfig, SessionConfig, SessionKeys, GNK,
+};
+
+use alloc::{vec, vec::Vec};
+
+use polkadot_sdk::{staging_xcm as xcm, *};
+
+use cumulus_primitives_core::ParaId;
+use parachains_common::AuraId;
+use serde_json::Value;
+use sp_genesis_builder::PresetId;
+use sp_keyring::Sr25519Keyring;
+
+/// The parachain id of the dev and local chains (and of the chain specs in `chain-spec/`).
+pub const PARACHAIN_ID: u32 = 2000;
+
+/// What each well-known dev account holds at genesis: one million GNK.
+pub const DEV_ENDOWMENT: crate::Balance = 1_000_000 * GNK;
+
+/// The bond a collator candidate reserves to join `CollatorSelection`.
+pub const CANDIDACY_BOND: crate::Balance = 100 * GNK;
+
+/// The default XCM version to set in genesis config.
+const SAFE_XCM_VERSION: u32 = xcm::prelude::XCM_VERSION;
+
+/// The session keys of a collator from its Aura key.
+pub fn session_keys(aura: AuraId) -> SessionKeys {
+	SessionKeys { aura }
+}
+
+fn testnet_genesis(
+	invulnerables: Vec<(AccountId, AuraId)>,
+	endowed_accounts: Vec<AccountId>,
+	id: ParaId,
+) -> Value {
+	let config = RuntimeGenesisConfig {
+		balances: BalancesConfig {
+			balances: endowed_accounts.into_iter().map(|k| (k, DEV_ENDOWMENT)).collect(),
+			..Default::default()
+		},
+		parachain_info: ParachainInfoConfig { parachain_id: id, ..Default::default() },
+		collator_selection: CollatorSelectionConfig {
+			invulnerables: invulnerables.iter().map(|(acc, _)| acc.clone()).collect(),
+			candidacy_bond: CANDIDACY_BOND,
+			..Default::default()
+		},
+		session: SessionConfig {
+			keys: invulnerables
+				.into_iter()
+				.map(|(acc, aura)| (acc.clone(), acc, session_keys(aura)))
+				.collect(),
+			..Default::default()
+		},
+		polkadot_xcm: PolkadotXcmConfig {
+			safe_xcm_version: Some(SAFE_XCM_VERSION),
+			..Default::default()
+		},
+		..Default::default()
+	};
+
+	serde_json::to_value(config).expect("the genesis config serializes to JSON; qed")
+}
+
+fn collator(k: Sr25519Keyring) -> (AccountId, AuraId) {
+	(k.to_account_id(), k.public().into())
+}
+
+fn well_known_accounts() -> Vec<AccountId> {
+	Sr25519Keyring::well_known().map(|k| k.to_account_id()).collect()
+}
+
+/// `local_testnet`: two collators, for zombienet networks with a relay chain.
+fn local_testnet_genesis() -> Value {
+	testnet_genesis(
+		vec![collator(Sr25519Keyring::Alice), collator(Sr25519Keyring::Bob)],
+		well_known_accounts(),
+		PARACHAIN_ID.into(),
+	)
+}
+
+/// `development`: one collator, for `gonka-node --dev`.
+fn development_config_genesis() -> Value {
+	testnet_genesis(
+		vec![collator(Sr25519Keyring::Alice)],
+		well_known_accounts(),
+		PARACHAIN_ID.into(),
+	)
+}
+
+/// Provides the JSON representation of predefined genesis config for given `id`.
+pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
+	let patch = match id.as_str() {
+		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET => local_testnet_genesis(),
+		sp_genesis_builder::DEV_RUNTIME_PRESET => development_config_genesis(),
+		_ => return None,
+	};
+	Some(
+		serde_json::to_string(&patch)
+			.expect("serialization to json is expected to work; qed")
+			.into_bytes(),
+	)
+}
+
+/// List of supported presets.
+pub fn preset_names() -> Vec<PresetId> {
+	vec![
+		PresetId::from(sp_genesis_builder::DEV_RUNTIME_PRESET),
+		PresetId::from(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET),
+	]
+}

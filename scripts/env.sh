@@ -1,0 +1,45 @@
+# Shared by the scripts. Every build goes through `gonka_build_all`:
+#
+# * One target directory and one profile for everything, so the unit tests, the e2e test and the
+#   dev chain reuse each other's artifacts (see Cargo.toml, [profile.testnet]).
+# * One build directory: the working tree is mirrored (by content, not by time) to
+#   $GONKA_BUILD_SRC and cargo runs there. The runtime WASM embeds the source paths of its panic
+#   locations, so building from a fixed path makes the WASM — and the chain specs exported from
+#   it — the same from any checkout; and a fresh clone whose files did not change rebuilds nothing.
+# shellcheck shell=bash
+GONKA_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/gonka/target}"
+GONKA_BUILD_SRC="${GONKA_BUILD_SRC:-$(dirname "$CARGO_TARGET_DIR")/src}"
+GONKA_PROFILE="${GONKA_PROFILE:-testnet}"
+GONKA_NODE_BIN="$CARGO_TARGET_DIR/$GONKA_PROFILE/gonka-node"
+# The runtime's WASM build must use the workspace's Cargo.lock (it searches from the target dir).
+export WASM_BUILD_WORKSPACE_HINT="$GONKA_BUILD_SRC"
+# Registry paths too: the WASM must not depend on where cargo keeps its sources.
+export WASM_BUILD_RUSTFLAGS="--remap-path-prefix=$GONKA_BUILD_SRC=/gonka --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo"
+
+# Mirror the working tree to the build directory. Unchanged files keep their old modification
+# time (no -t, --checksum), so cargo sees exactly what changed.
+gonka_sync_src() {
+	mkdir -p "$GONKA_BUILD_SRC"
+	rsync -rlpD --checksum --delete --exclude=/.git --exclude=/target "$GONKA_ROOT/" "$GONKA_BUILD_SRC/"
+}
+
+# Runs cargo in the build directory (after mirroring).
+gonka_cargo() {
+	gonka_sync_src
+	(cd "$GONKA_BUILD_SRC" && cargo "$@")
+}
+
+# The one build command of the whole workspace (node, worker, runtime, their tests). A different
+# package selection or feature set would rebuild hundreds of crates.
+gonka_build_all() {
+	gonka_cargo test --profile "$GONKA_PROFILE" --workspace --locked --no-run "$@"
+}
+
+gonka_need_node() {
+	if [ ! -x "$GONKA_NODE_BIN" ]; then
+		echo "gonka-node is not built at $GONKA_NODE_BIN." >&2
+		echo "Build it with: scripts/build   (about an hour on 2 cores the first time)" >&2
+		exit 1
+	fi
+}
