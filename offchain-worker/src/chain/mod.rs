@@ -15,10 +15,10 @@
 //!
 //! let client = ChainClient::connect("ws://127.0.0.1:9944").await?;
 //! let call = gonka_runtime::RuntimeCall::Balances(
-//! 	polkadot_sdk::pallet_balances::Call::transfer_keep_alive {
-//! 		dest: Sr25519Keyring::Bob.to_account_id().into(),
-//! 		value: gonka_runtime::GNK,
-//! 	},
+//!     polkadot_sdk::pallet_balances::Call::transfer_keep_alive {
+//!         dest: Sr25519Keyring::Bob.to_account_id().into(),
+//!         value: gonka_runtime::GNK,
+//!     },
 //! );
 //! let included = client.sign_and_submit(&Sr25519Keyring::Alice.pair(), call, WaitFor::Finalized).await?;
 //! println!("included in {:?} with {} events", included.block_hash, included.events.len());
