@@ -17,6 +17,14 @@ export WASM_BUILD_WORKSPACE_HINT="$GONKA_BUILD_SRC"
 # Registry paths too: the WASM must not depend on where cargo keeps its sources.
 export WASM_BUILD_RUSTFLAGS="--remap-path-prefix=$GONKA_BUILD_SRC=/gonka --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo"
 
+# libtorch for the kernels' `torch` feature: the one inside the pip wheel (scripts/setup), found
+# by torch-sys at build time and by the dynamic linker at run time.
+export LIBTORCH_USE_PYTORCH=1
+GONKA_TORCH_LIB="$(python3 -c 'import importlib.util as u, os; s = u.find_spec("torch"); print(os.path.join(os.path.dirname(s.origin), "lib") if s else "")' 2>/dev/null || true)"
+if [ -n "$GONKA_TORCH_LIB" ]; then
+	export LD_LIBRARY_PATH="$GONKA_TORCH_LIB${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+fi
+
 # Mirror the working tree to the build directory. Unchanged files keep their old modification
 # time (no -t, --checksum), so cargo sees exactly what changed.
 gonka_sync_src() {

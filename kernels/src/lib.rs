@@ -1,0 +1,27 @@
+#![doc = include_str!("../SPEC.md")]
+
+pub mod backend;
+pub mod chacha;
+pub mod config;
+pub mod cpu;
+pub mod error;
+pub mod hash;
+pub mod merkle;
+pub mod model;
+pub mod probability;
+pub mod search;
+#[cfg(feature = "torch")]
+pub mod torch;
+pub mod validation;
+
+pub use backend::{Backend, Hit};
+pub use config::ModelConfig;
+pub use cpu::CpuBackend;
+pub use error::{ConfigError, KernelError, MerkleError, ValidationError};
+pub use hash::{HostKey, Seed};
+pub use merkle::{LeafProof, MerkleTree};
+pub use probability::{hit_probability, radius_for_hit_probability};
+pub use search::{sprint, Budget, Progress, SprintOutcome, StopReason};
+#[cfg(feature = "torch")]
+pub use torch::TorchBackend;
+pub use validation::{audit_proofs, binomial_tail, sample_indices, FraudTest, Verdict};
