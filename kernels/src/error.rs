@@ -1,37 +1,6 @@
 //! Typed errors. Every message names the value that was wrong and what would be right.
 
-/// A [`ModelConfig`](crate::ModelConfig) field that cannot work.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum ConfigError {
-	/// A dimension is zero.
-	#[error("model config: `{field}` is 0; every dimension must be at least 1")]
-	Zero { field: &'static str },
-	/// A dimension or the pool is larger than the crate accepts.
-	#[error("model config: `{field}` is {value}, above the limit of {max}")]
-	TooLarge { field: &'static str, value: u64, max: u64 },
-	/// `heads` does not divide `dim`.
-	#[error("model config: `heads` ({heads}) does not divide `dim` ({dim})")]
-	HeadsDoNotDivideDim { dim: u32, heads: u32 },
-	/// `dim / heads` is odd, so rotary embedding cannot pair the head's channels.
-	#[error(
-		"model config: the head size `dim / heads` is {head_dim}; rotary embedding needs it even"
-	)]
-	OddHeadDim { head_dim: u32 },
-	/// `r_target` outside the open interval (0, 2) of possible distances between unit vectors.
-	#[error(
-		"model config: `r_target_micros` is {r_target_micros} (= {}); it must lie strictly between 0 and 2_000_000 (distance 2)",
-		*r_target_micros as f64 * 1e-6
-	)]
-	RTargetOutOfRange { r_target_micros: u32 },
-	/// The pool size is not a power of two, so an odd stride would not walk the whole pool.
-	#[error("model config: `pool_size` is {pool_size}; it must be a power of two")]
-	PoolNotPowerOfTwo { pool_size: u64 },
-	/// The pool is smaller than the largest tensor or the input, so values would repeat.
-	#[error(
-		"model config: `pool_size` is {pool_size}, smaller than the {needed} values the largest tensor (or the input) takes; use at least the next power of two"
-	)]
-	PoolTooSmall { pool_size: u64, needed: u64 },
-}
+pub use gonka_primitives::ConfigError;
 
 /// Errors of the Sprint kernels.
 #[derive(Debug, thiserror::Error)]

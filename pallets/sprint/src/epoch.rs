@@ -1,0 +1,87 @@
+//! Epochs and phases: the clock of the protocol, driven by block number.
+
+use polkadot_sdk::{
+	frame_support::{pallet_prelude::*, traits::Get},
+	frame_system::pallet_prelude::BlockNumberFor,
+	sp_runtime::{traits::Saturating, SaturatedConversion},
+};
+
+use crate::{pallet::*, types::*, EpochRandomness, SprintParamsOf};
+
+impl<T: Config> Pallet<T> {
+	/// Starts a new epoch when the current one has run `epoch_length` blocks: applies pending
+	/// parameters, fixes the new epoch's seed, forgets the seed of two epochs ago. Constant work.
+	pub(crate) fn advance_epoch(now: BlockNumberFor<T>) -> Weight {
+		let db = T::DbWeight::get();
+		let mut epoch = CurrentEpoch::<T>::get();
+		let start = EpochStart::<T>::get();
+		let length = Params::<T>::get().epoch_length;
+		let mut weight = db.reads(3);
+		if now.saturating_sub(start) >= length.into() {
+			epoch = epoch.saturating_add(1);
+			CurrentEpoch::<T>::put(epoch);
+			EpochStart::<T>::put(now);
+			if let Some(params) = PendingParams::<T>::take() {
+				Params::<T>::put(params);
+				Self::deposit_event(Event::ParamsApplied { epoch });
+			}
+			EpochSeed::<T>::remove(epoch.saturating_sub(2));
+			weight.saturating_accrue(db.reads_writes(1, 5));
+		}
+		if !EpochSeed::<T>::contains_key(epoch) {
+			let seed = T::Randomness::seed(epoch, b"epoch");
+			EpochSeed::<T>::insert(epoch, seed);
+			Self::deposit_event(Event::EpochStarted { epoch, start: EpochStart::<T>::get(), seed });
+			weight.saturating_accrue(db.reads_writes(2, 2));
+		}
+		weight
+	}
+
+	/// The current epoch, its phase at this block, and the block's offset in the epoch.
+	pub fn current_phase() -> (EpochIndex, Phase, u32) {
+		let now = polkadot_sdk::frame_system::Pallet::<T>::block_number();
+		let offset: u32 = now.saturating_sub(EpochStart::<T>::get()).saturated_into();
+		(CurrentEpoch::<T>::get(), Params::<T>::get().phase_at(offset), offset)
+	}
+
+	/// Checks parameters before they are stored.
+	pub(crate) fn check_params(p: &SprintParamsOf<T>) -> Result<(), Error<T>> {
+		p.model.validate().map_err(|_| Error::<T>::InvalidModelConfig)?;
+		ensure!(
+			p.sprint_length > 0
+				&& p.commit_grace > 0
+				&& p.validation_length > 0
+				&& p.validation_end() < p.epoch_length,
+			Error::<T>::InvalidPhaseLengths
+		);
+		ensure!(
+			p.committee_size > 0
+				&& p.sample_size > 0
+				&& p.max_count > 0
+				&& p.max_count <= MAX_LEAVES,
+			Error::<T>::InvalidParams
+		);
+		Ok(())
+	}
+
+	/// Invariants: the total weight is the sum of the hosts' weights; every host's worker key
+	/// points back to it; the host count is within `MaxHosts`.
+	#[cfg(any(feature = "try-runtime", test))]
+	pub fn do_try_state() -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
+		let mut total = 0u64;
+		for (host, info) in Hosts::<T>::iter() {
+			total = total.saturating_add(info.weight);
+			ensure!(
+				HostOfWorker::<T>::get(&info.worker_key).as_ref() == Some(&host),
+				"a host's worker key does not map back to it"
+			);
+		}
+		ensure!(total == TotalWeight::<T>::get(), "TotalWeight differs from the sum of weights");
+		ensure!(Hosts::<T>::count() <= T::MaxHosts::get(), "more hosts than MaxHosts");
+		ensure!(
+			HostOfWorker::<T>::iter().count() as u32 == Hosts::<T>::count(),
+			"worker keys without a host"
+		);
+		Ok(())
+	}
+}

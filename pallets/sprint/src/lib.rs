@@ -1,0 +1,369 @@
+//! # Sprint pallet
+//!
+//! The on-chain half of the transformer Proof-of-Work (`PROTOCOL.md` §1–§6): hosts and their
+//! bonds, epochs and their phases, the epoch seed, and the commitments hosts submit after the
+//! Sprint. The chain never runs the transformer; it stores roots and counts, and (in the next
+//! steps of this pallet) draws committees, collects verdicts and settles weights.
+//!
+//! - Hosts: [`register_host`](Pallet::register_host) reserves `host_bond` (a hold) and records an
+//!   endpoint and a worker key; [`update_host`](Pallet::update_host),
+//!   [`set_worker_key`](Pallet::set_worker_key), [`unregister_host`](Pallet::unregister_host)
+//!   (not while a verdict on the current epoch is pending; the host leaves at once) and
+//!   [`withdraw_bond`](Pallet::withdraw_bond) (from the next epoch on).
+//! - Epochs: driven by block number in `on_initialize`; the lengths and the model config live in
+//!   one [`Params`] value that only Root changes ([`set_params`](Pallet::set_params)), from the
+//!   next epoch.
+//! - Seeds: from [`Config::Randomness`] when the epoch starts (`PROTOCOL.md` §3).
+//! - Commitments: [`commit`](Pallet::commit), signed by the worker key, once per host per epoch,
+//!   only in the Commit window.
+//!
+//! Logic lives by domain in `hosts.rs` and `epoch.rs`; this file is the index.
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+mod epoch;
+mod hosts;
+pub mod types;
+pub mod weights;
+
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+
+pub use pallet::*;
+pub use types::*;
+pub use weights::WeightInfo;
+
+use polkadot_sdk::{
+	frame_support::{self, traits::fungible},
+	frame_system,
+	sp_core::H256,
+};
+
+/// The balance type of the pallet's currency.
+pub type BalanceOf<T> =
+	<<T as Config>::Currency as fungible::Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+
+/// The parameters with the runtime's balance type.
+pub type SprintParamsOf<T> = SprintParams<BalanceOf<T>>;
+
+/// A host record with the runtime's types.
+pub type HostInfoOf<T> = HostInfo<<T as frame_system::Config>::AccountId, BalanceOf<T>>;
+
+/// Where epoch seeds come from (`PROTOCOL.md` §3).
+pub trait EpochRandomness {
+	/// 32 bytes nobody could know before this block, mixed with `epoch` and `subject`
+	/// (`b"epoch"` for the epoch seed, `b"sampling"` for the sampling seed).
+	fn seed(epoch: EpochIndex, subject: &[u8]) -> [u8; 32];
+}
+
+/// The dev-mode seed: `blake2_256(parent_hash ‖ subject ‖ u32_le(epoch))`. The parent hash is
+/// known to the block author one block ahead, so this is for chains without a relay chain
+/// (`--dev`); a parachain uses the relay chain's randomness instead.
+pub struct ParentHashRandomness<T>(core::marker::PhantomData<T>);
+
+impl<T: frame_system::Config<Hash = H256>> EpochRandomness for ParentHashRandomness<T> {
+	fn seed(epoch: EpochIndex, subject: &[u8]) -> [u8; 32] {
+		let parent = frame_system::Pallet::<T>::parent_hash();
+		let mut input = alloc::vec::Vec::with_capacity(32 + subject.len() + 4);
+		input.extend_from_slice(parent.as_ref());
+		input.extend_from_slice(subject);
+		input.extend_from_slice(&epoch.to_le_bytes());
+		polkadot_sdk::sp_io::hashing::blake2_256(&input)
+	}
+}
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use alloc::vec::Vec;
+	use frame_support::pallet_prelude::*;
+	use frame_system::pallet_prelude::*;
+
+	/// The in-code storage version.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+
+	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: polkadot_sdk::frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+		/// The currency hosts bond in.
+		type Currency: fungible::Inspect<Self::AccountId>
+			+ fungible::Mutate<Self::AccountId>
+			+ fungible::MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The overarching hold reason.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// The source of epoch seeds.
+		type Randomness: EpochRandomness;
+
+		/// The most hosts that may be registered at once.
+		#[pallet::constant]
+		type MaxHosts: Get<u32>;
+
+		/// Weights of the calls.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Why the pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// A host's bond (`PROTOCOL.md` §1), released by `withdraw_bond` after unregistering.
+		HostBond,
+	}
+
+	/// The protocol parameters in force this epoch.
+	#[pallet::storage]
+	pub type Params<T: Config> = StorageValue<_, SprintParamsOf<T>, ValueQuery>;
+
+	/// Parameters set by Root that take effect when the next epoch starts.
+	#[pallet::storage]
+	pub type PendingParams<T: Config> = StorageValue<_, SprintParamsOf<T>, OptionQuery>;
+
+	/// The current epoch.
+	#[pallet::storage]
+	pub type CurrentEpoch<T: Config> = StorageValue<_, EpochIndex, ValueQuery>;
+
+	/// The block the current epoch started at.
+	#[pallet::storage]
+	pub type EpochStart<T: Config> = StorageValue<_, BlockNumberFor<T>, ValueQuery>;
+
+	/// The seed of the current and the previous epoch.
+	#[pallet::storage]
+	pub type EpochSeed<T: Config> = StorageMap<_, Twox64Concat, EpochIndex, [u8; 32], OptionQuery>;
+
+	/// Registered hosts by host account.
+	#[pallet::storage]
+	pub type Hosts<T: Config> =
+		CountedStorageMap<_, Blake2_128Concat, T::AccountId, HostInfoOf<T>, OptionQuery>;
+
+	/// The host a worker key signs for.
+	#[pallet::storage]
+	pub type HostOfWorker<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, T::AccountId, OptionQuery>;
+
+	/// Sum of every registered host's weight.
+	#[pallet::storage]
+	pub type TotalWeight<T: Config> = StorageValue<_, u64, ValueQuery>;
+
+	/// Commitments by epoch and host.
+	#[pallet::storage]
+	pub type Commitments<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		EpochIndex,
+		Blake2_128Concat,
+		T::AccountId,
+		Commitment,
+		OptionQuery,
+	>;
+
+	/// Bonds of hosts that unregistered, until withdrawn.
+	#[pallet::storage]
+	pub type Unbondings<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, Unbonding<BalanceOf<T>>, OptionQuery>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// The parameters of epoch 0.
+		pub params: SprintParamsOf<T>,
+		/// The first hosts — the first validator set: `(host, worker key, endpoint, weight)`.
+		/// Each must hold `params.host_bond`.
+		pub hosts: Vec<(T::AccountId, T::AccountId, Vec<u8>, u64)>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			if let Err(e) = Pallet::<T>::check_params(&self.params) {
+				panic!("sprint genesis: invalid params: {e:?}");
+			}
+			Params::<T>::put(self.params.clone());
+			CurrentEpoch::<T>::put(0);
+			EpochStart::<T>::put(BlockNumberFor::<T>::from(1u32));
+			for (host, worker, endpoint, weight) in &self.hosts {
+				let endpoint: Endpoint = endpoint
+					.clone()
+					.try_into()
+					.unwrap_or_else(|_| panic!("sprint genesis: endpoint of {host:?} too long"));
+				if let Err(e) = Pallet::<T>::do_register(
+					host.clone(),
+					endpoint,
+					worker.clone(),
+					self.params.host_bond,
+					*weight,
+				) {
+					panic!("sprint genesis: host {host:?}: {e:?}");
+				}
+			}
+		}
+	}
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A host registered and bonded.
+		HostRegistered { host: T::AccountId, worker_key: T::AccountId, bond: BalanceOf<T> },
+		/// A host changed its endpoint.
+		EndpointUpdated { host: T::AccountId },
+		/// A host rotated its worker key.
+		WorkerKeySet { host: T::AccountId, worker_key: T::AccountId },
+		/// A host left; its bond can be withdrawn from `unlock_epoch`.
+		HostUnregistered { host: T::AccountId, unlock_epoch: EpochIndex },
+		/// A former host took its bond back.
+		BondWithdrawn { host: T::AccountId, amount: BalanceOf<T> },
+		/// New parameters were set; they apply from `from_epoch`.
+		ParamsScheduled { from_epoch: EpochIndex },
+		/// Scheduled parameters came into force.
+		ParamsApplied { epoch: EpochIndex },
+		/// An epoch began; its Sprint runs from `start`.
+		EpochStarted { epoch: EpochIndex, start: BlockNumberFor<T>, seed: [u8; 32] },
+		/// A host committed its hits.
+		Committed { epoch: EpochIndex, host: T::AccountId, root: Root, count: u64 },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// This account is already a registered host.
+		AlreadyRegistered,
+		/// This account is not a registered host; register with `register_host` first.
+		NotRegistered,
+		/// The endpoint must be an `http://` or `https://` URL with a host part, printable ASCII,
+		/// no spaces.
+		InvalidEndpoint,
+		/// This worker key already signs for a host; every host needs its own key.
+		WorkerKeyInUse,
+		/// The host limit (`MaxHosts`) is reached.
+		TooManyHosts,
+		/// The account cannot hold the bond (`host_bond` in `Params`) above the existential
+		/// deposit.
+		InsufficientBond,
+		/// The host committed in this epoch; it may unregister once the epoch's verdicts are
+		/// settled (the next epoch).
+		VerdictPending,
+		/// There is no unregistered bond to withdraw for this account.
+		NoBondToWithdraw,
+		/// The bond unlocks at a later epoch (see the `HostUnregistered` event).
+		BondLocked,
+		/// The signer is not the worker key of any host; set it with `set_worker_key`.
+		NotAWorkerKey,
+		/// Commitments are accepted only in the Commit phase (after the Sprint, before the end
+		/// of `commit_grace`).
+		NotCommitWindow,
+		/// The commitment is for another epoch than the current one.
+		WrongEpoch,
+		/// The host already committed in this epoch; a commitment cannot be replaced.
+		AlreadyCommitted,
+		/// `count` is zero or above `max_count` in `Params`.
+		BadCount,
+		/// The model config in the parameters is invalid.
+		InvalidModelConfig,
+		/// The phase lengths do not fit: the Sprint, Commit and Validation phases need at least
+		/// one block each and must end before the epoch does (one block is left to settle).
+		InvalidPhaseLengths,
+		/// `committee_size`, `sample_size` and `max_count` must be at least 1, `max_count` at
+		/// most 2^24.
+		InvalidParams,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			Self::advance_epoch(now)
+		}
+
+		fn integrity_test() {
+			let defaults = SprintParamsOf::<T>::default();
+			assert!(Self::check_params(&defaults).is_ok(), "default sprint params are invalid");
+			assert!(T::MaxHosts::get() > 0, "MaxHosts must be positive");
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Registers the signer as a host: holds `host_bond` from it, records the endpoint its
+		/// worker serves on and the key that signs its Sprint extrinsics.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::register_host())]
+		pub fn register_host(
+			origin: OriginFor<T>,
+			endpoint: Endpoint,
+			worker_key: T::AccountId,
+		) -> DispatchResult {
+			let host = ensure_signed(origin)?;
+			let bond = Params::<T>::get().host_bond;
+			Self::do_register(host, endpoint, worker_key, bond, 0)
+		}
+
+		/// Changes the signer's endpoint.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::update_host())]
+		pub fn update_host(origin: OriginFor<T>, endpoint: Endpoint) -> DispatchResult {
+			let host = ensure_signed(origin)?;
+			Self::do_update_host(host, endpoint)
+		}
+
+		/// Rotates the signer's worker key.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::set_worker_key())]
+		pub fn set_worker_key(origin: OriginFor<T>, worker_key: T::AccountId) -> DispatchResult {
+			let host = ensure_signed(origin)?;
+			Self::do_set_worker_key(host, worker_key)
+		}
+
+		/// Unregisters the signer: it leaves the host set (and the reward denominator) at once;
+		/// its bond can be withdrawn from the next epoch. Refused while the host's commitment of
+		/// this epoch awaits its verdict.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::unregister_host())]
+		pub fn unregister_host(origin: OriginFor<T>) -> DispatchResult {
+			let host = ensure_signed(origin)?;
+			Self::do_unregister(host)
+		}
+
+		/// Releases the bond of a host that unregistered in an earlier epoch.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::withdraw_bond())]
+		pub fn withdraw_bond(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_withdraw_bond(who)
+		}
+
+		/// Commits the Merkle root and leaf count of the host's hits for `epoch`. Signed by the
+		/// host's worker key, once per host per epoch, in the Commit phase.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::commit())]
+		pub fn commit(
+			origin: OriginFor<T>,
+			epoch: EpochIndex,
+			root: Root,
+			count: u64,
+		) -> DispatchResult {
+			let worker = ensure_signed(origin)?;
+			Self::do_commit(worker, epoch, root, count)
+		}
+
+		/// Sets the protocol parameters from the next epoch on. Root only (governance).
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::set_params())]
+		pub fn set_params(origin: OriginFor<T>, params: SprintParamsOf<T>) -> DispatchResult {
+			ensure_root(origin)?;
+			Self::check_params(&params)?;
+			PendingParams::<T>::put(params);
+			let from_epoch = CurrentEpoch::<T>::get().saturating_add(1);
+			Self::deposit_event(Event::ParamsScheduled { from_epoch });
+			Ok(())
+		}
+	}
+}

@@ -1,0 +1,79 @@
+//! Weights of the sprint pallet's calls.
+//!
+//! NOT YET BENCHMARKED: these are counted by hand from the storage each call reads and writes,
+//! plus a fixed execution allowance of 50 µs (generous for the constant-time logic). The v2
+//! `#[benchmarks]` of this pallet will replace this file with generated weights.
+
+use core::marker::PhantomData;
+
+use polkadot_sdk::frame_support::{traits::Get, weights::Weight};
+
+/// Weight functions needed by the pallet.
+pub trait WeightInfo {
+	fn register_host() -> Weight;
+	fn update_host() -> Weight;
+	fn set_worker_key() -> Weight;
+	fn unregister_host() -> Weight;
+	fn withdraw_bond() -> Weight;
+	fn commit() -> Weight;
+	fn set_params() -> Weight;
+}
+
+/// 50 µs of execution and 10 KB of proof per call, on top of its storage accesses.
+fn base() -> Weight {
+	Weight::from_parts(50_000_000, 10_000)
+}
+
+/// Hand-counted weights over the runtime's database weights.
+pub struct SubstrateWeight<T>(PhantomData<T>);
+
+impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
+	fn register_host() -> Weight {
+		// Hosts, counter, HostOfWorker, Params, CurrentEpoch, TotalWeight, balance + holds.
+		base().saturating_add(T::DbWeight::get().reads_writes(8, 6))
+	}
+	fn update_host() -> Weight {
+		base().saturating_add(T::DbWeight::get().reads_writes(1, 1))
+	}
+	fn set_worker_key() -> Weight {
+		base().saturating_add(T::DbWeight::get().reads_writes(2, 3))
+	}
+	fn unregister_host() -> Weight {
+		base().saturating_add(T::DbWeight::get().reads_writes(5, 5))
+	}
+	fn withdraw_bond() -> Weight {
+		base().saturating_add(T::DbWeight::get().reads_writes(4, 3))
+	}
+	fn commit() -> Weight {
+		// HostOfWorker, CurrentEpoch, EpochStart, Params, Commitments.
+		base().saturating_add(T::DbWeight::get().reads_writes(5, 1))
+	}
+	fn set_params() -> Weight {
+		base().saturating_add(T::DbWeight::get().reads_writes(1, 1))
+	}
+}
+
+/// For tests.
+impl WeightInfo for () {
+	fn register_host() -> Weight {
+		base()
+	}
+	fn update_host() -> Weight {
+		base()
+	}
+	fn set_worker_key() -> Weight {
+		base()
+	}
+	fn unregister_host() -> Weight {
+		base()
+	}
+	fn withdraw_bond() -> Weight {
+		base()
+	}
+	fn commit() -> Weight {
+		base()
+	}
+	fn set_params() -> Weight {
+		base()
+	}
+}
