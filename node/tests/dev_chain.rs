@@ -38,6 +38,10 @@ async fn scenario(node: &DevNode) -> Result<(), String> {
 	// 1. Five finalized blocks.
 	node.wait_finalized(&client, 5).await?;
 
+	// 1b. The sprint pallet through its runtime API and a real commitment (the Commit window of
+	// epoch 0 opens at block 11, so this runs first).
+	sprint_scenario(&client).await?;
+
 	// 2. Properties and a runtime constant, through the runtime's types.
 	let props = client.properties().await.map_err(|e| e.to_string())?;
 	assert_eq!(props.token_symbol, "GNK");
@@ -105,6 +109,75 @@ async fn scenario(node: &DevNode) -> Result<(), String> {
 	// 7. A fresh connection sees the same chain (the first one was not special).
 	let again = ChainClient::connect(&node.rpc_url).await.map_err(|e| e.to_string())?;
 	assert_eq!(again.genesis_hash(), client.genesis_hash());
+	Ok(())
+}
+
+/// The dev chain runs epochs: `SprintApi` reports the clock, the bootstrap hosts and the seed;
+/// Dave, Alice's worker key, commits in the Commit window; bad commits fail by name.
+async fn sprint_scenario(client: &ChainClient) -> Result<(), String> {
+	type Info = pallet_sprint::EpochInfo<u32>;
+	let api = |m: &'static str| format!("SprintApi_{m}");
+	let info: Info =
+		client.runtime_api(&api("epoch_info"), (), None).await.map_err(|e| e.to_string())?;
+	assert_eq!(info.start, 1, "epoch 0 starts at block 1: {info:?}");
+	assert_eq!(info.next_epoch_start - info.start, 60, "dev epochs are 60 blocks: {info:?}");
+	let hosts: Vec<(
+		gonka_runtime::AccountId,
+		pallet_sprint::HostInfo<gonka_runtime::AccountId, gonka_runtime::Balance>,
+	)> = client.runtime_api(&api("hosts"), (), None).await.map_err(|e| e.to_string())?;
+	assert_eq!(hosts.len(), 3, "three bootstrap hosts");
+	let alice = Sr25519Keyring::Alice.to_account_id();
+	let dave = Sr25519Keyring::Dave.to_account_id();
+	let host: Option<gonka_runtime::AccountId> =
+		client.runtime_api(&api("host_of_worker"), &dave, None).await.map_err(|e| e.to_string())?;
+	assert_eq!(host.as_ref(), Some(&alice), "Dave signs for Alice");
+	let seed: Option<[u8; 32]> = client
+		.runtime_api(&api("epoch_seed"), info.epoch, None)
+		.await
+		.map_err(|e| e.to_string())?;
+	assert!(seed.is_some_and(|s| s != [0; 32]), "epoch {} has a seed", info.epoch);
+
+	// Wait for a Commit window (epoch 0's, or the next one's if the node was slow to start).
+	let deadline = std::time::Instant::now() + Duration::from_secs(120);
+	let info = loop {
+		let info: Info =
+			client.runtime_api(&api("epoch_info"), (), None).await.map_err(|e| e.to_string())?;
+		// Leave at least two blocks of the window for inclusion.
+		if info.phase == pallet_sprint::Phase::Commit && info.block + 2 < info.validation_start {
+			break info;
+		}
+		if std::time::Instant::now() > deadline {
+			return Err(format!("no Commit window within 120 s; last {info:?}"));
+		}
+		tokio::time::sleep(Duration::from_millis(200)).await;
+	};
+	let root = [0x5a; 32];
+	let commit =
+		|count| RuntimeCall::Sprint(pallet_sprint::Call::commit { epoch: info.epoch, root, count });
+	let included = client
+		.sign_and_submit(&Sr25519Keyring::Dave.pair(), commit(42), WaitFor::InBlock)
+		.await
+		.map_err(|e| format!("commit failed: {e}"))?;
+	assert!(
+		included.events.iter().any(|e| matches!(e,
+			RuntimeEvent::Sprint(pallet_sprint::Event::Committed { host, count: 42, .. }) if *host == alice)),
+		"no Sprint::Committed event among {:?}",
+		included.events
+	);
+	let stored: Option<pallet_sprint::Commitment> = client
+		.runtime_api(&api("commitment"), (info.epoch, &alice), None)
+		.await
+		.map_err(|e| e.to_string())?;
+	assert_eq!(stored, Some(pallet_sprint::Commitment { root, count: 42 }));
+	// Twice: refused by name. By the host account instead of its worker key: refused by name.
+	let (err, e) =
+		expect_dispatch_error(client, &Sr25519Keyring::Dave.pair(), commit(43), WaitFor::InBlock)
+			.await;
+	assert_eq!(e.qualified_name(), "Sprint::AlreadyCommitted", "{err}");
+	let (err, e) =
+		expect_dispatch_error(client, &Sr25519Keyring::Alice.pair(), commit(43), WaitFor::InBlock)
+			.await;
+	assert_eq!(e.qualified_name(), "Sprint::NotAWorkerKey", "{err}");
 	Ok(())
 }
 

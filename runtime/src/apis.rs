@@ -20,11 +20,40 @@ use sp_version::RuntimeVersion;
 
 use super::{
 	AccountId, Balance, Block, ConsensusHook, Executive, InherentDataExt, Nonce, ParachainInfo,
-	ParachainSystem, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System,
+	ParachainSystem, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, Sprint, System,
 	TransactionPayment, SLOT_DURATION, VERSION,
 };
 
 impl_runtime_apis! {
+	impl pallet_sprint_runtime_api::SprintApi<Block, AccountId, Balance> for Runtime {
+		fn epoch_info() -> pallet_sprint::EpochInfo<u32> {
+			Sprint::epoch_info()
+		}
+
+		fn epoch_seed(epoch: pallet_sprint::EpochIndex) -> Option<[u8; 32]> {
+			pallet_sprint::EpochSeed::<Runtime>::get(epoch)
+		}
+
+		fn params() -> pallet_sprint::SprintParams<Balance> {
+			pallet_sprint::Params::<Runtime>::get()
+		}
+
+		fn hosts() -> Vec<(AccountId, pallet_sprint::HostInfo<AccountId, Balance>)> {
+			pallet_sprint::Hosts::<Runtime>::iter().collect()
+		}
+
+		fn host_of_worker(worker: AccountId) -> Option<AccountId> {
+			pallet_sprint::HostOfWorker::<Runtime>::get(worker)
+		}
+
+		fn commitment(
+			epoch: pallet_sprint::EpochIndex,
+			host: AccountId,
+		) -> Option<pallet_sprint::Commitment> {
+			pallet_sprint::Commitments::<Runtime>::get(epoch, host)
+		}
+	}
+
 	impl sp_consensus_aura::AuraApi<Block, AuraId> for Runtime {
 		fn slot_duration() -> sp_consensus_aura::SlotDuration {
 			sp_consensus_aura::SlotDuration::from_millis(SLOT_DURATION)

@@ -1,12 +1,14 @@
 //! Genesis presets (`sp_genesis_builder`): `development` (one collator, Alice) and
 //! `local_testnet` (Alice and Bob), both endowing the well-known dev accounts.
 //!
-//! The protocol pallets add their genesis here as they land: `sprint` (params, bootstrap hosts
-//! with their initial weights), `issuance` (`R0`, halving interval, mining cap) and `governance`.
+//! Both carry the sprint pallet's dev parameters (`PROTOCOL.md` §2: 60 one-second blocks per
+//! epoch, the `tiny` model) and three bootstrap hosts — the first validator set: Alice, Bob and
+//! Charlie, whose worker keys are Dave, Eve and Ferdie. `issuance` and `governance` add theirs
+//! as they land.
 
 use crate::{
-	AccountId, BalancesConfig, CollatorSelectionConfig, ParachainInfoConfig, PolkadotXcmConfig,
-	RuntimeGenesisConfig, SessionConfig, SessionKeys, GNK,
+	AccountId, Balance, BalancesConfig, CollatorSelectionConfig, ParachainInfoConfig,
+	PolkadotXcmConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, SprintConfig, GNK,
 };
 
 use alloc::{vec, vec::Vec};
@@ -30,6 +32,35 @@ pub const CANDIDACY_BOND: crate::Balance = 100 * GNK;
 
 /// The default XCM version to set in genesis config.
 const SAFE_XCM_VERSION: u32 = xcm::prelude::XCM_VERSION;
+
+/// The bond a host holds in the dev and local chains.
+pub const DEV_HOST_BOND: Balance = 1_000 * GNK;
+
+/// The genesis weight of each bootstrap host.
+pub const DEV_HOST_WEIGHT: u64 = 1_000;
+
+/// The sprint parameters of the dev and local chains: epochs of 60 blocks — Sprint 10, Commit 5,
+/// Validation 20, settlement in the remaining 25 — and the `tiny` model.
+pub fn dev_sprint_params() -> pallet_sprint::SprintParams<Balance> {
+	pallet_sprint::SprintParams {
+		epoch_length: 60,
+		sprint_length: 10,
+		commit_grace: 5,
+		validation_length: 20,
+		model: gonka_primitives::ModelConfig::tiny(),
+		host_bond: DEV_HOST_BOND,
+		..Default::default()
+	}
+}
+
+/// The bootstrap hosts: `(host, worker key, endpoint)`.
+pub fn dev_hosts() -> Vec<(Sr25519Keyring, Sr25519Keyring, &'static str)> {
+	vec![
+		(Sr25519Keyring::Alice, Sr25519Keyring::Dave, "http://127.0.0.1:8101"),
+		(Sr25519Keyring::Bob, Sr25519Keyring::Eve, "http://127.0.0.1:8102"),
+		(Sr25519Keyring::Charlie, Sr25519Keyring::Ferdie, "http://127.0.0.1:8103"),
+	]
+}
 
 /// The session keys of a collator from its Aura key.
 pub fn session_keys(aura: AuraId) -> SessionKeys {
@@ -62,6 +93,20 @@ fn testnet_genesis(
 		polkadot_xcm: PolkadotXcmConfig {
 			safe_xcm_version: Some(SAFE_XCM_VERSION),
 			..Default::default()
+		},
+		sprint: SprintConfig {
+			params: dev_sprint_params(),
+			hosts: dev_hosts()
+				.into_iter()
+				.map(|(host, worker, endpoint)| {
+					(
+						host.to_account_id(),
+						worker.to_account_id(),
+						endpoint.as_bytes().to_vec(),
+						DEV_HOST_WEIGHT,
+					)
+				})
+				.collect(),
 		},
 		..Default::default()
 	};

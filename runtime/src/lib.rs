@@ -312,9 +312,12 @@ mod runtime {
 	#[runtime::pallet_index(33)]
 	pub type MessageQueue = pallet_message_queue;
 
-	// The protocol (PROTOCOL.md), reserved for the pallets of the next issues:
-	// 50 = Sprint (hosts, epochs, commitments, committees, verdicts, weights),
-	// 51 = Issuance (halving rewards, treasury), 52 = Governance (the only source of Root).
+	// The protocol (PROTOCOL.md).
+	/// Hosts, epochs, seeds, commitments (committees, verdicts and weights to follow).
+	#[runtime::pallet_index(50)]
+	pub type Sprint = pallet_sprint;
+	// Reserved: 51 = Issuance (halving rewards, treasury), 52 = Governance (the only source of
+	// Root).
 }
 
 cumulus_pallet_parachain_system::register_validate_block! {

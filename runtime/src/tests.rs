@@ -34,6 +34,36 @@ fn json_merge(a: &mut serde_json::Value, b: serde_json::Value) {
 }
 
 #[test]
+fn presets_have_three_bonded_bootstrap_hosts_and_dev_epochs() {
+	for preset in ["development", "local_testnet"] {
+		preset_ext(preset).execute_with(|| {
+			use frame_support::traits::fungible::InspectHold;
+			let params = pallet_sprint::Params::<Runtime>::get();
+			assert_eq!(params, presets::dev_sprint_params());
+			assert_eq!(params.epoch_length, 60);
+			assert_eq!(params.model, gonka_primitives::ModelConfig::tiny());
+			assert_eq!(pallet_sprint::Hosts::<Runtime>::count(), 3);
+			assert_eq!(pallet_sprint::TotalWeight::<Runtime>::get(), 3 * presets::DEV_HOST_WEIGHT);
+			for (host, worker, _) in presets::dev_hosts() {
+				let host = host.to_account_id();
+				assert_eq!(
+					pallet_sprint::HostOfWorker::<Runtime>::get(worker.to_account_id()),
+					Some(host.clone())
+				);
+				assert_eq!(
+					Balances::balance_on_hold(
+						&RuntimeHoldReason::Sprint(pallet_sprint::HoldReason::HostBond),
+						&host
+					),
+					presets::DEV_HOST_BOND
+				);
+			}
+			Sprint::do_try_state().unwrap();
+		});
+	}
+}
+
+#[test]
 fn preset_names_are_dev_and_local() {
 	assert_eq!(presets::preset_names(), vec!["development".to_string(), "local_testnet".into()]);
 	assert!(presets::get_preset(&"mainnet".to_string()).is_none());
@@ -43,7 +73,9 @@ fn preset_names_are_dev_and_local() {
 fn development_preset_builds() {
 	preset_ext("development").execute_with(|| {
 		let alice = Sr25519Keyring::Alice.to_account_id();
-		assert_eq!(Balances::balance(&alice), presets::DEV_ENDOWMENT);
+		// Alice is a bootstrap host: her bond is on hold.
+		assert_eq!(Balances::total_balance(&alice), presets::DEV_ENDOWMENT);
+		assert_eq!(Balances::balance(&alice), presets::DEV_ENDOWMENT - presets::DEV_HOST_BOND);
 		assert_eq!(ParachainInfo::parachain_id(), presets::PARACHAIN_ID.into());
 		assert_eq!(
 			pallet_collator_selection::Invulnerables::<Runtime>::get().to_vec(),
@@ -77,6 +109,7 @@ fn local_testnet_preset_builds_with_two_collators() {
 #[test]
 fn transfer_works_and_overdraft_fails_without_change() {
 	preset_ext("development").execute_with(|| {
+		// Alice and Bob are bootstrap hosts: `total_balance` counts their bonds on hold.
 		let alice = Sr25519Keyring::Alice.to_account_id();
 		let bob = Sr25519Keyring::Bob.to_account_id();
 		let amount = 12 * GNK;
@@ -85,8 +118,8 @@ fn transfer_works_and_overdraft_fails_without_change() {
 			value: amount,
 		});
 		assert!(call.clone().dispatch(RuntimeOrigin::signed(alice.clone())).is_ok());
-		assert_eq!(Balances::balance(&alice), presets::DEV_ENDOWMENT - amount);
-		assert_eq!(Balances::balance(&bob), presets::DEV_ENDOWMENT + amount);
+		assert_eq!(Balances::total_balance(&alice), presets::DEV_ENDOWMENT - amount);
+		assert_eq!(Balances::total_balance(&bob), presets::DEV_ENDOWMENT + amount);
 		System::assert_has_event(RuntimeEvent::Balances(pallet_balances::Event::Transfer {
 			from: alice.clone(),
 			to: bob.clone(),
@@ -100,8 +133,8 @@ fn transfer_works_and_overdraft_fails_without_change() {
 		});
 		let err = too_much.dispatch(RuntimeOrigin::signed(alice.clone())).unwrap_err();
 		assert_eq!(err.error, DispatchError::Token(TokenError::FundsUnavailable));
-		assert_eq!(Balances::balance(&alice), presets::DEV_ENDOWMENT - amount);
-		assert_eq!(Balances::balance(&bob), presets::DEV_ENDOWMENT + amount);
+		assert_eq!(Balances::total_balance(&alice), presets::DEV_ENDOWMENT - amount);
+		assert_eq!(Balances::total_balance(&bob), presets::DEV_ENDOWMENT + amount);
 	});
 }
 

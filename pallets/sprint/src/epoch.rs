@@ -44,6 +44,24 @@ impl<T: Config> Pallet<T> {
 		(CurrentEpoch::<T>::get(), Params::<T>::get().phase_at(offset), offset)
 	}
 
+	/// The clock as `SprintApi::epoch_info` reports it.
+	pub fn epoch_info() -> EpochInfo<BlockNumberFor<T>> {
+		let (epoch, phase, _) = Self::current_phase();
+		let start = EpochStart::<T>::get();
+		let p = Params::<T>::get();
+		let at = |offset: u32| start.saturating_add(offset.into());
+		EpochInfo {
+			epoch,
+			phase,
+			block: polkadot_sdk::frame_system::Pallet::<T>::block_number(),
+			start,
+			commit_start: at(p.sprint_length),
+			validation_start: at(p.commit_end()),
+			settlement_start: at(p.validation_end()),
+			next_epoch_start: at(p.epoch_length),
+		}
+	}
+
 	/// Checks parameters before they are stored.
 	pub(crate) fn check_params(p: &SprintParamsOf<T>) -> Result<(), Error<T>> {
 		p.model.validate().map_err(|_| Error::<T>::InvalidModelConfig)?;
@@ -66,7 +84,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Invariants: the total weight is the sum of the hosts' weights; every host's worker key
 	/// points back to it; the host count is within `MaxHosts`.
-	#[cfg(any(feature = "try-runtime", test))]
+	#[cfg(any(feature = "try-runtime", feature = "std"))]
 	pub fn do_try_state() -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
 		let mut total = 0u64;
 		for (host, info) in Hosts::<T>::iter() {

@@ -307,3 +307,23 @@ fn params_round_trip_through_genesis_json() {
 	)
 	.is_err());
 }
+
+#[test]
+fn epoch_info_reports_the_phase_boundaries() {
+	new_test_ext().execute_with(|| {
+		run_to(7);
+		assert_eq!(
+			Sprint::epoch_info(),
+			EpochInfo {
+				epoch: 0,
+				phase: Phase::Commit,
+				block: 7,
+				start: 1,
+				commit_start: 6,
+				validation_start: 9,
+				settlement_start: 15,
+				next_epoch_start: 21,
+			}
+		);
+	});
+}

@@ -135,6 +135,37 @@ pub enum Phase {
 	Settlement,
 }
 
+/// Where the chain is in the protocol's clock (`SprintApi::epoch_info`). Blocks are absolute.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub struct EpochInfo<BlockNumber> {
+	pub epoch: EpochIndex,
+	/// The phase of the current block.
+	pub phase: Phase,
+	/// The current block.
+	pub block: BlockNumber,
+	/// The epoch's first block (its Sprint's first block).
+	pub start: BlockNumber,
+	/// First block of the Commit phase.
+	pub commit_start: BlockNumber,
+	/// First block of the Validation phase.
+	pub validation_start: BlockNumber,
+	/// First block of settlement.
+	pub settlement_start: BlockNumber,
+	/// First block of the next epoch (with the current `epoch_length`).
+	pub next_epoch_start: BlockNumber,
+}
+
 /// A registered host.
 #[derive(
 	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,

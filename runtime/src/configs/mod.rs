@@ -278,3 +278,19 @@ impl pallet_collator_selection::Config for Runtime {
 	type ValidatorRegistration = Session;
 	type WeightInfo = ();
 }
+
+/// The most hosts registered at once. Settlement walks the hosts with a cursor across blocks, so
+/// this bounds storage, not a block's work.
+pub const MAX_HOSTS: u32 = 10_000;
+
+/// The sprint pallet. Epoch seeds come from the parent block hash mixed with the epoch
+/// (`ParentHashRandomness`): that is the dev-mode source of PROTOCOL §3, and for now also the one
+/// used as a parachain — relay-chain randomness (BABE, read from the relay state proof) replaces it
+/// before mainnet. A collator could grind the parent hash; the relay source removes that.
+impl pallet_sprint::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Randomness = pallet_sprint::ParentHashRandomness<Runtime>;
+	type MaxHosts = ConstU32<MAX_HOSTS>;
+	type WeightInfo = pallet_sprint::weights::SubstrateWeight<Runtime>;
+}
