@@ -178,6 +178,50 @@ async fn sprint_scenario(client: &ChainClient) -> Result<(), String> {
 		expect_dispatch_error(client, &Sr25519Keyring::Alice.pair(), commit(43), WaitFor::InBlock)
 			.await;
 	assert_eq!(e.qualified_name(), "Sprint::NotAWorkerKey", "{err}");
+
+	// Validation: the sampling seed is fixed, Alice's committee is Bob and Charlie (everyone,
+	// with three validators), Bob's worker key (Eve) sees the duty and votes valid.
+	let deadline = std::time::Instant::now() + Duration::from_secs(60);
+	loop {
+		let now: Info =
+			client.runtime_api(&api("epoch_info"), (), None).await.map_err(|e| e.to_string())?;
+		if now.phase == pallet_sprint::Phase::Validation && now.block + 2 < now.settlement_start {
+			break;
+		}
+		if std::time::Instant::now() > deadline {
+			return Err(format!("no Validation phase within 60 s; last {now:?}"));
+		}
+		tokio::time::sleep(Duration::from_millis(200)).await;
+	}
+	let bob = Sr25519Keyring::Bob.to_account_id();
+	let mut committee: Vec<gonka_runtime::AccountId> = client
+		.runtime_api(&api("committee"), (info.epoch, &alice), None)
+		.await
+		.map_err(|e| e.to_string())?;
+	committee.sort();
+	let mut expected = vec![bob.clone(), Sr25519Keyring::Charlie.to_account_id()];
+	expected.sort();
+	assert_eq!(committee, expected, "Alice's committee");
+	let duties: Vec<(gonka_runtime::AccountId, pallet_sprint::Commitment)> = client
+		.runtime_api(&api("duties"), (info.epoch, &bob), None)
+		.await
+		.map_err(|e| e.to_string())?;
+	assert_eq!(duties, vec![(alice.clone(), pallet_sprint::Commitment { root, count: 42 })]);
+	let verdicts: Vec<(gonka_runtime::AccountId, pallet_sprint::Verdict)> =
+		vec![(alice.clone(), pallet_sprint::Verdict::Valid)];
+	let vote = RuntimeCall::Sprint(pallet_sprint::Call::submit_verdicts {
+		epoch: info.epoch,
+		verdicts: verdicts.try_into().expect("within MaxVerdictBatch"),
+	});
+	client
+		.sign_and_submit(&Sr25519Keyring::Eve.pair(), vote, WaitFor::InBlock)
+		.await
+		.map_err(|e| format!("submit_verdicts failed: {e}"))?;
+	let tally: pallet_sprint::Tally = client
+		.runtime_api(&api("tally"), (info.epoch, &alice), None)
+		.await
+		.map_err(|e| e.to_string())?;
+	assert_eq!(tally, pallet_sprint::Tally { valid: 1_000, invalid: 0, votes: 1 });
 	Ok(())
 }
 

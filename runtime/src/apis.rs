@@ -52,6 +52,29 @@ impl_runtime_apis! {
 		) -> Option<pallet_sprint::Commitment> {
 			pallet_sprint::Commitments::<Runtime>::get(epoch, host)
 		}
+
+		fn weight(epoch: pallet_sprint::EpochIndex, host: AccountId) -> u64 {
+			pallet_sprint::Weights::<Runtime>::get(epoch, host)
+		}
+
+		fn sampling_seed(epoch: pallet_sprint::EpochIndex) -> Option<[u8; 32]> {
+			pallet_sprint::SamplingSeed::<Runtime>::get(epoch)
+		}
+
+		fn committee(epoch: pallet_sprint::EpochIndex, host: AccountId) -> Vec<AccountId> {
+			Sprint::committee_of(epoch, &host)
+		}
+
+		fn duties(
+			epoch: pallet_sprint::EpochIndex,
+			validator: AccountId,
+		) -> Vec<(AccountId, pallet_sprint::Commitment)> {
+			Sprint::duties(epoch, &validator)
+		}
+
+		fn tally(epoch: pallet_sprint::EpochIndex, host: AccountId) -> pallet_sprint::Tally {
+			pallet_sprint::Tallies::<Runtime>::get(epoch, host)
+		}
 	}
 
 	impl sp_consensus_aura::AuraApi<Block, AuraId> for Runtime {

@@ -43,7 +43,7 @@ fn presets_have_three_bonded_bootstrap_hosts_and_dev_epochs() {
 			assert_eq!(params.epoch_length, 60);
 			assert_eq!(params.model, gonka_primitives::ModelConfig::tiny());
 			assert_eq!(pallet_sprint::Hosts::<Runtime>::count(), 3);
-			assert_eq!(pallet_sprint::TotalWeight::<Runtime>::get(), 3 * presets::DEV_HOST_WEIGHT);
+			assert_eq!(pallet_sprint::TotalWeight::<Runtime>::get(0), 3 * presets::DEV_HOST_WEIGHT);
 			for (host, worker, _) in presets::dev_hosts() {
 				let host = host.to_account_id();
 				assert_eq!(

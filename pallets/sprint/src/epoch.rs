@@ -26,13 +26,25 @@ impl<T: Config> Pallet<T> {
 				Self::deposit_event(Event::ParamsApplied { epoch });
 			}
 			EpochSeed::<T>::remove(epoch.saturating_sub(2));
-			weight.saturating_accrue(db.reads_writes(1, 5));
+			SamplingSeed::<T>::remove(epoch.saturating_sub(2));
+			weight.saturating_accrue(db.reads_writes(1, 6));
 		}
 		if !EpochSeed::<T>::contains_key(epoch) {
 			let seed = T::Randomness::seed(epoch, b"epoch");
 			EpochSeed::<T>::insert(epoch, seed);
 			Self::deposit_event(Event::EpochStarted { epoch, start: EpochStart::<T>::get(), seed });
 			weight.saturating_accrue(db.reads_writes(2, 2));
+		}
+		// The sampling seed is fixed when Validation begins: one phase after the epoch seed, so
+		// nobody knows the committees while hits can still be committed.
+		let offset: u32 = now.saturating_sub(EpochStart::<T>::get()).saturated_into();
+		let params = Params::<T>::get();
+		weight.saturating_accrue(db.reads(2));
+		if params.phase_at(offset) == Phase::Validation && !SamplingSeed::<T>::contains_key(epoch) {
+			let sampling_seed = T::Randomness::seed(epoch, b"sampling");
+			SamplingSeed::<T>::insert(epoch, sampling_seed);
+			Self::deposit_event(Event::ValidationStarted { epoch, sampling_seed });
+			weight.saturating_accrue(db.reads_writes(1, 2));
 		}
 		weight
 	}
@@ -74,6 +86,7 @@ impl<T: Config> Pallet<T> {
 		);
 		ensure!(
 			p.committee_size > 0
+				&& p.committee_size <= T::MaxCommitteeSize::get()
 				&& p.sample_size > 0
 				&& p.max_count > 0
 				&& p.max_count <= MAX_LEAVES,
@@ -82,23 +95,32 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Invariants: the total weight is the sum of the hosts' weights; every host's worker key
-	/// points back to it; the host count is within `MaxHosts`.
+	/// Invariants: each epoch's total weight is the sum of its weights and the last running sum
+	/// of its validators; every host's worker key points back to it; the host count is within
+	/// `MaxHosts`; committees are within the committee size.
 	#[cfg(any(feature = "try-runtime", feature = "std"))]
 	pub fn do_try_state() -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
-		let mut total = 0u64;
+		let epoch = CurrentEpoch::<T>::get();
+		let total: u64 = Weights::<T>::iter_prefix_values(epoch).sum();
+		ensure!(total == TotalWeight::<T>::get(epoch), "TotalWeight differs from the weights");
+		let count = ValidatorCount::<T>::get(epoch);
+		let last = count.checked_sub(1).and_then(|i| Validators::<T>::get(epoch, i));
+		ensure!(last.map_or(0, |(_, cum)| cum) == total, "validator running sum differs");
 		for (host, info) in Hosts::<T>::iter() {
-			total = total.saturating_add(info.weight);
 			ensure!(
 				HostOfWorker::<T>::get(&info.worker_key).as_ref() == Some(&host),
 				"a host's worker key does not map back to it"
 			);
 		}
-		ensure!(total == TotalWeight::<T>::get(), "TotalWeight differs from the sum of weights");
 		ensure!(Hosts::<T>::count() <= T::MaxHosts::get(), "more hosts than MaxHosts");
 		ensure!(
 			HostOfWorker::<T>::iter().count() as u32 == Hosts::<T>::count(),
 			"worker keys without a host"
+		);
+		let size = Params::<T>::get().committee_size as usize;
+		ensure!(
+			Committees::<T>::iter_prefix_values(epoch).all(|c| c.len() <= size),
+			"a committee larger than committee_size"
 		);
 		Ok(())
 	}

@@ -28,18 +28,20 @@ impl<T: Config> Pallet<T> {
 			T::Currency::hold(&HoldReason::HostBond.into(), &host, bond)
 				.map_err(|_| Error::<T>::InsufficientBond)?;
 		}
+		let epoch = CurrentEpoch::<T>::get();
 		let info: HostInfoOf<T> = HostInfo {
 			endpoint,
 			worker_key: worker_key.clone(),
 			bond,
-			weight,
 			last_weight: weight,
 			missed: 0,
-			since: CurrentEpoch::<T>::get(),
+			since: epoch,
 		};
 		Hosts::<T>::insert(&host, info);
 		HostOfWorker::<T>::insert(&worker_key, &host);
-		TotalWeight::<T>::mutate(|w| *w = w.saturating_add(weight));
+		if weight > 0 {
+			Self::set_weight(epoch, &host, weight);
+		}
 		Self::deposit_event(Event::HostRegistered { host, worker_key, bond });
 		Ok(())
 	}
@@ -77,7 +79,8 @@ impl<T: Config> Pallet<T> {
 		ensure!(!Commitments::<T>::contains_key(epoch, &host), Error::<T>::VerdictPending);
 		Hosts::<T>::remove(&host);
 		HostOfWorker::<T>::remove(&info.worker_key);
-		TotalWeight::<T>::mutate(|w| *w = w.saturating_sub(info.weight));
+		// Its weight of this epoch stays on record (committees of this epoch were drawn with
+		// it); without its worker key it can no longer vote or commit.
 		let unlock_epoch = epoch.saturating_add(1);
 		Unbondings::<T>::mutate(&host, |u| {
 			let amount = u.as_ref().map(|u| u.amount).unwrap_or_default();

@@ -22,6 +22,7 @@
 
 extern crate alloc;
 
+mod committee;
 mod epoch;
 mod hosts;
 pub mod types;
@@ -106,6 +107,14 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxHosts: Get<u32>;
 
+		/// The largest committee `Params::committee_size` may ask for.
+		#[pallet::constant]
+		type MaxCommitteeSize: Get<u32>;
+
+		/// The most verdicts one `submit_verdicts` call may carry.
+		#[pallet::constant]
+		type MaxVerdictBatch: Get<u32>;
+
 		/// Weights of the calls.
 		type WeightInfo: WeightInfo;
 	}
@@ -147,9 +156,95 @@ pub mod pallet {
 	pub type HostOfWorker<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, T::AccountId, OptionQuery>;
 
-	/// Sum of every registered host's weight.
+	/// Each host's weight in an epoch (PROTOCOL §7): set at genesis, then by settlement for the
+	/// next epoch. Hosts without an entry have weight 0.
 	#[pallet::storage]
-	pub type TotalWeight<T: Config> = StorageValue<_, u64, ValueQuery>;
+	pub type Weights<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		EpochIndex,
+		Blake2_128Concat,
+		T::AccountId,
+		u64,
+		ValueQuery,
+	>;
+
+	/// Sum of the weights of an epoch.
+	#[pallet::storage]
+	pub type TotalWeight<T: Config> = StorageMap<_, Twox64Concat, EpochIndex, u64, ValueQuery>;
+
+	/// The validators of an epoch (hosts with weight > 0) in the order their weight was set, with
+	/// the running sum of weights up to and including each: committees are drawn by binary
+	/// search over it.
+	#[pallet::storage]
+	pub type Validators<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		EpochIndex,
+		Twox64Concat,
+		u32,
+		(T::AccountId, u64),
+		OptionQuery,
+	>;
+
+	/// Number of validators of an epoch.
+	#[pallet::storage]
+	pub type ValidatorCount<T: Config> = StorageMap<_, Twox64Concat, EpochIndex, u32, ValueQuery>;
+
+	/// A validator's position in `Validators`.
+	#[pallet::storage]
+	pub type ValidatorIndex<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		EpochIndex,
+		Blake2_128Concat,
+		T::AccountId,
+		u32,
+		OptionQuery,
+	>;
+
+	/// The sampling seed of an epoch, fixed when its Validation phase begins (PROTOCOL §6).
+	#[pallet::storage]
+	pub type SamplingSeed<T: Config> =
+		StorageMap<_, Twox64Concat, EpochIndex, [u8; 32], OptionQuery>;
+
+	/// Committees drawn so far (a cache: a committee is a pure function of the epoch's sampling
+	/// seed, validators and the host).
+	#[pallet::storage]
+	pub type Committees<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		EpochIndex,
+		Blake2_128Concat,
+		T::AccountId,
+		BoundedVec<T::AccountId, T::MaxCommitteeSize>,
+		OptionQuery,
+	>;
+
+	/// Votes: `(epoch, host, validator) → verdict`.
+	#[pallet::storage]
+	pub type Votes<T: Config> = StorageNMap<
+		_,
+		(
+			NMapKey<Twox64Concat, EpochIndex>,
+			NMapKey<Blake2_128Concat, T::AccountId>,
+			NMapKey<Blake2_128Concat, T::AccountId>,
+		),
+		Verdict,
+		OptionQuery,
+	>;
+
+	/// The running tally of each committed host's votes.
+	#[pallet::storage]
+	pub type Tallies<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		EpochIndex,
+		Blake2_128Concat,
+		T::AccountId,
+		Tally,
+		ValueQuery,
+	>;
 
 	/// Commitments by epoch and host.
 	#[pallet::storage]
@@ -185,6 +280,10 @@ pub mod pallet {
 				panic!("sprint genesis: invalid params: {e:?}");
 			}
 			Params::<T>::put(self.params.clone());
+			assert!(
+				self.params.committee_size <= T::MaxCommitteeSize::get(),
+				"sprint genesis: committee_size above MaxCommitteeSize"
+			);
 			CurrentEpoch::<T>::put(0);
 			EpochStart::<T>::put(BlockNumberFor::<T>::from(1u32));
 			for (host, worker, endpoint, weight) in &self.hosts {
@@ -226,6 +325,10 @@ pub mod pallet {
 		EpochStarted { epoch: EpochIndex, start: BlockNumberFor<T>, seed: [u8; 32] },
 		/// A host committed its hits.
 		Committed { epoch: EpochIndex, host: T::AccountId, root: Root, count: u64 },
+		/// The epoch's sampling seed was fixed: committees can be drawn.
+		ValidationStarted { epoch: EpochIndex, sampling_seed: [u8; 32] },
+		/// A validator voted on `count` hosts.
+		VerdictsSubmitted { epoch: EpochIndex, validator: T::AccountId, count: u32 },
 	}
 
 	#[pallet::error]
@@ -268,8 +371,18 @@ pub mod pallet {
 		/// one block each and must end before the epoch does (one block is left to settle).
 		InvalidPhaseLengths,
 		/// `committee_size`, `sample_size` and `max_count` must be at least 1, `max_count` at
-		/// most 2^24.
+		/// most 2^24, `committee_size` at most `MaxCommitteeSize`.
 		InvalidParams,
+		/// Verdicts are accepted only in the Validation phase.
+		NotValidationWindow,
+		/// A `submit_verdicts` call needs at least one verdict.
+		NoVerdicts,
+		/// The host did not commit in this epoch: there is nothing to judge.
+		HostNotCommitted,
+		/// The signer's host is not on this host's committee (see `SprintApi::committee`).
+		NotInCommittee,
+		/// This validator already voted on this host in this epoch.
+		AlreadyVoted,
 	}
 
 	#[pallet::hooks]
@@ -352,6 +465,20 @@ pub mod pallet {
 		) -> DispatchResult {
 			let worker = ensure_signed(origin)?;
 			Self::do_commit(worker, epoch, root, count)
+		}
+
+		/// Records the signer's verdicts on the hosts whose committee it sits on. Signed by the
+		/// validator's worker key, in the Validation phase, once per (validator, host); a batch
+		/// with any bad entry is refused whole.
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::submit_verdicts(verdicts.len() as u32))]
+		pub fn submit_verdicts(
+			origin: OriginFor<T>,
+			epoch: EpochIndex,
+			verdicts: BoundedVec<(T::AccountId, Verdict), T::MaxVerdictBatch>,
+		) -> DispatchResult {
+			let worker = ensure_signed(origin)?;
+			Self::do_submit_verdicts(worker, epoch, verdicts.into_inner())
 		}
 
 		/// Sets the protocol parameters from the next epoch on. Root only (governance).

@@ -38,6 +38,8 @@ impl pallet_sprint::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Randomness = ParentHashRandomness<Test>;
 	type MaxHosts = ConstU32<8>;
+	type MaxCommitteeSize = ConstU32<16>;
+	type MaxVerdictBatch = ConstU32<4>;
 	type WeightInfo = ();
 }
 
@@ -64,21 +66,31 @@ pub fn test_params() -> SprintParams<Balance> {
 /// Accounts 1..=9 hold 1,000; 20 holds 50 (less than the bond). Hosts 1 and 2 (worker keys 11
 /// and 12) are genesis hosts with weights 100 and 50.
 pub fn new_test_ext() -> TestExternalities {
+	build_ext(vec![
+		(1, 11, b"https://host1.example:8080".to_vec(), 100),
+		(2, 12, b"http://10.0.0.2:8080/".to_vec(), 50),
+	])
+}
+
+/// Genesis hosts `1..=n` with worker keys `11..` and weights `10, 20, ..., 10·n`.
+pub fn ext_with_hosts(n: u64) -> TestExternalities {
+	build_ext(
+		(1..=n)
+			.map(|h| (h, 10 + h, format!("https://host{h}.example").into_bytes(), 10 * h))
+			.collect(),
+	)
+}
+
+fn build_ext(hosts: Vec<(AccountId, AccountId, Vec<u8>, u64)>) -> TestExternalities {
 	let mut t = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 	let mut balances: Vec<(AccountId, Balance)> = (1..=9).map(|a| (a, 1_000)).collect();
 	balances.push((20, 50));
 	pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }
 		.assimilate_storage(&mut t)
 		.unwrap();
-	pallet_sprint::GenesisConfig::<Test> {
-		params: test_params(),
-		hosts: vec![
-			(1, 11, b"https://host1.example:8080".to_vec(), 100),
-			(2, 12, b"http://10.0.0.2:8080/".to_vec(), 50),
-		],
-	}
-	.assimilate_storage(&mut t)
-	.unwrap();
+	pallet_sprint::GenesisConfig::<Test> { params: test_params(), hosts }
+		.assimilate_storage(&mut t)
+		.unwrap();
 	let mut ext = TestExternalities::new(t);
 	ext.execute_with(|| run_to(1));
 	ext

@@ -9,6 +9,7 @@ use polkadot_sdk::{
 };
 
 use crate::{mock::*, pallet::*, types::*, Error, Event};
+use polkadot_sdk::frame_support::BoundedVec;
 
 fn endpoint(s: &str) -> Endpoint {
 	s.as_bytes().to_vec().try_into().unwrap()
@@ -39,8 +40,10 @@ fn genesis_hosts_are_bonded_and_epoch_zero_has_a_seed() {
 		assert_eq!(Hosts::<Test>::count(), 2);
 		assert_eq!(hold_of(1), BOND);
 		assert_eq!(Balances::balance(&1), 1_000 - BOND);
-		assert_eq!(Hosts::<Test>::get(1).unwrap().weight, 100);
-		assert_eq!(TotalWeight::<Test>::get(), 150);
+		assert_eq!(Weights::<Test>::get(0, 1), 100);
+		assert_eq!(TotalWeight::<Test>::get(0), 150);
+		assert_eq!(ValidatorCount::<Test>::get(0), 2);
+		assert_eq!(Validators::<Test>::get(0, 1), Some((2, 150)));
 		assert_eq!(HostOfWorker::<Test>::get(12), Some(2));
 		assert_eq!(CurrentEpoch::<Test>::get(), 0);
 		assert!(EpochSeed::<Test>::get(0).is_some());
@@ -100,7 +103,10 @@ fn register_update_and_rotate() {
 		);
 		assert_eq!(hold_of(3), BOND);
 		let info = Hosts::<Test>::get(3).unwrap();
-		assert_eq!((info.weight, info.since), (0, 0));
+		assert_eq!((info.last_weight, info.since), (0, 0));
+		// A new host has no weight until a Sprint of its is accepted: not a validator.
+		assert_eq!(Weights::<Test>::get(0, 3), 0);
+		assert_eq!(ValidatorCount::<Test>::get(0), 2);
 
 		assert_ok!(Sprint::update_host(RuntimeOrigin::signed(3), endpoint("http://h3:9000")));
 		assert_eq!(Hosts::<Test>::get(3).unwrap().endpoint, endpoint("http://h3:9000"));
@@ -207,14 +213,15 @@ fn unregister_then_withdraw_the_bond_next_epoch() {
 		assert_ok!(Sprint::commit(s(11), 0, [1; 32], 5));
 		// Host 1 committed: its verdict is pending.
 		assert_noop!(Sprint::unregister_host(s(1)), Error::<Test>::VerdictPending);
-		// Host 2 did not: it leaves at once, and the total weight with it.
+		// Host 2 did not: it leaves at once (its weight of this epoch stays on record: this
+		// epoch's committees were drawn with it).
 		assert_ok!(Sprint::unregister_host(s(2)));
 		assert_eq!(
 			last_event(),
 			RuntimeEvent::Sprint(Event::HostUnregistered { host: 2, unlock_epoch: 1 })
 		);
 		assert!(Hosts::<Test>::get(2).is_none());
-		assert_eq!(TotalWeight::<Test>::get(), 100);
+		assert_eq!(TotalWeight::<Test>::get(0), 150);
 		assert_noop!(Sprint::commit(s(12), 0, [1; 32], 5), Error::<Test>::NotAWorkerKey);
 		assert_noop!(Sprint::unregister_host(s(2)), Error::<Test>::NotRegistered);
 		// The bond stays held until the next epoch.
@@ -281,6 +288,9 @@ fn invalid_params_are_refused() {
 		let mut no_committee = ok.clone();
 		no_committee.committee_size = 0;
 		assert_noop!(Sprint::set_params(root(), no_committee), Error::<Test>::InvalidParams);
+		let mut big_committee = ok.clone();
+		big_committee.committee_size = 17; // MaxCommitteeSize is 16.
+		assert_noop!(Sprint::set_params(root(), big_committee), Error::<Test>::InvalidParams);
 		let mut huge = ok;
 		huge.max_count = MAX_LEAVES + 1;
 		assert_noop!(Sprint::set_params(root(), huge), Error::<Test>::InvalidParams);
@@ -325,5 +335,176 @@ fn epoch_info_reports_the_phase_boundaries() {
 				next_epoch_start: 21,
 			}
 		);
+	});
+}
+
+/// Runs to the first block of the Validation phase of the current epoch.
+fn to_validation() {
+	let start = EpochStart::<Test>::get();
+	run_to(start + test_params().commit_end() as u64);
+	assert_eq!(Sprint::current_phase().1, Phase::Validation);
+}
+
+fn verdicts(v: &[(AccountId, Verdict)]) -> BoundedVec<(AccountId, Verdict), ConstU32<4>> {
+	v.to_vec().try_into().unwrap()
+}
+
+use polkadot_sdk::frame_support::traits::ConstU32;
+
+#[test]
+fn the_sampling_seed_is_fixed_when_validation_begins() {
+	new_test_ext().execute_with(|| {
+		to_commit_window();
+		assert!(SamplingSeed::<Test>::get(0).is_none());
+		assert!(Sprint::draw_committee(0, &1).is_empty(), "no committee before the seed");
+		to_validation();
+		let seed = SamplingSeed::<Test>::get(0).unwrap();
+		assert_ne!(Some(seed), EpochSeed::<Test>::get(0));
+		assert!(System::events().iter().any(|e| e.event
+			== RuntimeEvent::Sprint(Event::ValidationStarted { epoch: 0, sampling_seed: seed })));
+	});
+}
+
+#[test]
+fn committees_are_drawn_without_replacement_leaving_the_host_out() {
+	ext_with_hosts(6).execute_with(|| {
+		to_validation();
+		for host in 1..=6u64 {
+			let c = Sprint::draw_committee(0, &host);
+			assert_eq!(c.len(), 3, "committee_size 3 of 5 eligible");
+			assert!(!c.contains(&host));
+			let mut sorted = c.clone();
+			sorted.sort();
+			sorted.dedup();
+			assert_eq!(sorted.len(), 3, "distinct members: {c:?}");
+			assert!(c.iter().all(|v| (1..=6).contains(v)));
+			// A pure function: the same again.
+			assert_eq!(Sprint::draw_committee(0, &host), c);
+		}
+		// A host that is not a validator draws from all six.
+		assert_eq!(Sprint::draw_committee(0, &99).len(), 3);
+	});
+	// Everyone when there are fewer validators than the committee size.
+	new_test_ext().execute_with(|| {
+		to_validation();
+		assert_eq!(Sprint::draw_committee(0, &1), vec![2]);
+		let mut all = Sprint::draw_committee(0, &5);
+		all.sort();
+		assert_eq!(all, vec![1, 2]);
+	});
+}
+
+#[test]
+fn committee_draws_follow_weight() {
+	// Hosts 1..=6 weigh 10, 20, ..., 60: the first member of a committee is validator v with
+	// probability w_v / 210 (for hosts that are not validators themselves).
+	ext_with_hosts(6).execute_with(|| {
+		to_validation();
+		let n = 4_000u64;
+		let mut first = [0u64; 7];
+		for h in 1_000..1_000 + n {
+			first[Sprint::draw_committee(0, &h)[0] as usize] += 1;
+		}
+		for (v, drawn) in first.iter().enumerate().skip(1) {
+			let p = (10 * v) as f64 / 210.0;
+			let expected = p * n as f64;
+			let sd = (n as f64 * p * (1.0 - p)).sqrt();
+			assert!(
+				(*drawn as f64 - expected).abs() < 5.0 * sd,
+				"validator {v}: {drawn} first draws, expected {expected:.0} ± {sd:.0}"
+			);
+		}
+	});
+}
+
+#[test]
+fn committee_members_vote_once_in_the_validation_window() {
+	ext_with_hosts(6).execute_with(|| {
+		to_commit_window();
+		assert_ok!(Sprint::commit(RuntimeOrigin::signed(11), 0, [1; 32], 50));
+		assert_ok!(Sprint::commit(RuntimeOrigin::signed(12), 0, [2; 32], 60));
+		let host = 1u64;
+		// Not yet: the Commit phase.
+		assert_noop!(
+			Sprint::submit_verdicts(
+				RuntimeOrigin::signed(12),
+				0,
+				verdicts(&[(host, Verdict::Valid)])
+			),
+			Error::<Test>::NotValidationWindow
+		);
+		to_validation();
+		let committee = Sprint::draw_committee(0, &host);
+		let member = committee[0];
+		let outsider = (2..=6).find(|v| !committee.contains(v)).unwrap();
+		let worker = |h: AccountId| RuntimeOrigin::signed(10 + h);
+		assert_ok!(Sprint::submit_verdicts(worker(member), 0, verdicts(&[(host, Verdict::Valid)])));
+		assert_eq!(
+			Tallies::<Test>::get(0, host),
+			Tally { valid: 10 * member, invalid: 0, votes: 1 }
+		);
+		assert_eq!(Votes::<Test>::get((0, host, member)), Some(Verdict::Valid));
+		assert_eq!(
+			last_event(),
+			RuntimeEvent::Sprint(Event::VerdictsSubmitted {
+				epoch: 0,
+				validator: member,
+				count: 1
+			})
+		);
+		assert_eq!(Committees::<Test>::get(0, host).unwrap().to_vec(), committee);
+		assert_eq!(Sprint::committee_of(0, &host), committee);
+		// The member's duties list the committed hosts it judges, with their commitments.
+		let duties = Sprint::duties(0, &member);
+		assert!(duties.contains(&(host, Commitment { root: [1; 32], count: 50 })));
+		assert!(duties.iter().all(|(h, _)| Sprint::committee_of(0, h).contains(&member)));
+		assert!(!Sprint::duties(0, &outsider).iter().any(|(h, _)| *h == host));
+
+		// Bad input: named errors, nothing changes (a bad entry refuses the whole batch).
+		assert_noop!(
+			Sprint::submit_verdicts(worker(member), 0, verdicts(&[(host, Verdict::Invalid)])),
+			Error::<Test>::AlreadyVoted
+		);
+		assert_noop!(
+			Sprint::submit_verdicts(worker(outsider), 0, verdicts(&[(host, Verdict::Invalid)])),
+			Error::<Test>::NotInCommittee
+		);
+		assert_noop!(
+			Sprint::submit_verdicts(worker(member), 0, verdicts(&[(3, Verdict::Valid)])),
+			Error::<Test>::HostNotCommitted
+		);
+		assert_noop!(
+			Sprint::submit_verdicts(worker(member), 1, verdicts(&[(host, Verdict::Valid)])),
+			Error::<Test>::WrongEpoch
+		);
+		assert_noop!(
+			Sprint::submit_verdicts(worker(member), 0, verdicts(&[])),
+			Error::<Test>::NoVerdicts
+		);
+		assert_noop!(
+			Sprint::submit_verdicts(
+				RuntimeOrigin::signed(member),
+				0,
+				verdicts(&[(host, Verdict::Valid)])
+			),
+			Error::<Test>::NotAWorkerKey
+		);
+		let other = Sprint::draw_committee(0, &2);
+		let m2 = other[0];
+		assert_noop!(
+			Sprint::submit_verdicts(
+				worker(m2),
+				0,
+				verdicts(&[(2, Verdict::Valid), (2, Verdict::Invalid)])
+			),
+			Error::<Test>::AlreadyVoted
+		);
+		// After the Validation phase.
+		run_to(EpochStart::<Test>::get() + test_params().validation_end() as u64);
+		assert_noop!(
+			Sprint::submit_verdicts(worker(m2), 0, verdicts(&[(2, Verdict::Valid)])),
+			Error::<Test>::NotValidationWindow
+		);
+		check_state();
 	});
 }

@@ -177,9 +177,8 @@ pub struct HostInfo<AccountId, Balance> {
 	pub worker_key: AccountId,
 	/// The bond held from the host account.
 	pub bond: Balance,
-	/// The host's weight in the current epoch (PROTOCOL §7).
-	pub weight: u64,
-	/// Its last accepted weight (for the expected-weight denominator, §8).
+	/// Its last accepted weight (for the expected-weight denominator, §8). The weight of each
+	/// epoch is in the `Weights` map.
 	pub last_weight: u64,
 	/// Epochs missed in a row.
 	pub missed: u32,
@@ -205,6 +204,49 @@ pub struct Commitment {
 	pub root: Root,
 	/// Number of leaves.
 	pub count: u64,
+}
+
+/// A validator's judgement of a host's commitment (PROTOCOL §6).
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub enum Verdict {
+	/// The sample checked out.
+	Valid,
+	/// Too many mismatches, or the host did not answer.
+	Invalid,
+}
+
+/// The votes on one host's commitment so far, by committee weight.
+#[derive(
+	Clone,
+	Copy,
+	Default,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub struct Tally {
+	/// Weight of the members that voted valid.
+	pub valid: u64,
+	/// Weight of the members that voted invalid.
+	pub invalid: u64,
+	/// Members that voted.
+	pub votes: u32,
 }
 
 /// A bond waiting to be released: the host unregistered and may withdraw after `unlock_epoch`

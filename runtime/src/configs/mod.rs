@@ -292,5 +292,7 @@ impl pallet_sprint::Config for Runtime {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Randomness = pallet_sprint::ParentHashRandomness<Runtime>;
 	type MaxHosts = ConstU32<MAX_HOSTS>;
+	type MaxCommitteeSize = ConstU32<64>;
+	type MaxVerdictBatch = ConstU32<64>;
 	type WeightInfo = pallet_sprint::weights::SubstrateWeight<Runtime>;
 }

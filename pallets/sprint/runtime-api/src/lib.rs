@@ -6,7 +6,7 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 use codec::Codec;
-pub use pallet_sprint::{Commitment, EpochIndex, EpochInfo, HostInfo, SprintParams};
+pub use pallet_sprint::{Commitment, EpochIndex, EpochInfo, HostInfo, SprintParams, Tally};
 
 polkadot_sdk::sp_api::decl_runtime_apis! {
 	/// The sprint pallet's state for workers and clients.
@@ -27,5 +27,16 @@ polkadot_sdk::sp_api::decl_runtime_apis! {
 		fn host_of_worker(worker: AccountId) -> Option<AccountId>;
 		/// A host's commitment of `epoch`.
 		fn commitment(epoch: EpochIndex, host: AccountId) -> Option<Commitment>;
+		/// A host's weight in `epoch` (0 when it has none).
+		fn weight(epoch: EpochIndex, host: AccountId) -> u64;
+		/// The sampling seed of `epoch`, once its Validation phase began.
+		fn sampling_seed(epoch: EpochIndex) -> Option<[u8; 32]>;
+		/// The committee of `host` in `epoch` (empty before the sampling seed is fixed).
+		fn committee(epoch: EpochIndex, host: AccountId) -> Vec<AccountId>;
+		/// What `validator` must check in `epoch`: the committed hosts whose committee it sits
+		/// on, with their commitments.
+		fn duties(epoch: EpochIndex, validator: AccountId) -> Vec<(AccountId, Commitment)>;
+		/// The votes on `host` so far.
+		fn tally(epoch: EpochIndex, host: AccountId) -> Tally;
 	}
 }
