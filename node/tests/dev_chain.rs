@@ -222,6 +222,38 @@ async fn sprint_scenario(client: &ChainClient) -> Result<(), String> {
 		.await
 		.map_err(|e| e.to_string())?;
 	assert_eq!(tally, pallet_sprint::Tally { valid: 1_000, invalid: 0, votes: 1 });
+	// Charlie's worker (Ferdie) too: 2,000 of 2,000 committee weight, above 2/3.
+	let vote = RuntimeCall::Sprint(pallet_sprint::Call::submit_verdicts {
+		epoch: info.epoch,
+		verdicts: vec![(alice.clone(), pallet_sprint::Verdict::Valid)]
+			.try_into()
+			.expect("within MaxVerdictBatch"),
+	});
+	client
+		.sign_and_submit(&Sr25519Keyring::Ferdie.pair(), vote, WaitFor::InBlock)
+		.await
+		.map_err(|e| format!("submit_verdicts failed: {e}"))?;
+
+	// Settlement: Alice is accepted with her count as next epoch's weight; Bob and Charlie
+	// did not commit and have none.
+	let deadline = std::time::Instant::now() + Duration::from_secs(90);
+	let next = info.epoch + 1;
+	loop {
+		let w: u64 = client
+			.runtime_api(&api("weight"), (next, &alice), None)
+			.await
+			.map_err(|e| e.to_string())?;
+		if w == 42 {
+			break;
+		}
+		if std::time::Instant::now() > deadline {
+			return Err(format!("Alice not accepted within 90 s (weight {w})"));
+		}
+		tokio::time::sleep(Duration::from_millis(300)).await;
+	}
+	let bob_next: u64 =
+		client.runtime_api(&api("weight"), (next, &bob), None).await.map_err(|e| e.to_string())?;
+	assert_eq!(bob_next, 0, "Bob did not commit");
 	Ok(())
 }
 

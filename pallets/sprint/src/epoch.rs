@@ -17,7 +17,8 @@ impl<T: Config> Pallet<T> {
 		let start = EpochStart::<T>::get();
 		let length = Params::<T>::get().epoch_length;
 		let mut weight = db.reads(3);
-		if now.saturating_sub(start) >= length.into() {
+		// The next epoch waits for this one's settlement (see `settlement.rs`).
+		if now.saturating_sub(start) >= length.into() && Self::is_settled(epoch) {
 			epoch = epoch.saturating_add(1);
 			CurrentEpoch::<T>::put(epoch);
 			EpochStart::<T>::put(now);

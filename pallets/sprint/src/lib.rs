@@ -25,6 +25,7 @@ extern crate alloc;
 mod committee;
 mod epoch;
 mod hosts;
+mod settlement;
 pub mod types;
 pub mod weights;
 
@@ -114,6 +115,14 @@ pub mod pallet {
 		/// The most verdicts one `submit_verdicts` call may carry.
 		#[pallet::constant]
 		type MaxVerdictBatch: Get<u32>;
+
+		/// Hosts settled per block in the Settlement phase.
+		#[pallet::constant]
+		type MaxSettlementsPerBlock: Get<u32>;
+
+		/// Where slashed bonds go (a treasury only Root can spend from).
+		#[pallet::constant]
+		type Treasury: Get<Self::AccountId>;
 
 		/// Weights of the calls.
 		type WeightInfo: WeightInfo;
@@ -258,6 +267,31 @@ pub mod pallet {
 		OptionQuery,
 	>;
 
+	/// The last epoch whose settlement is complete.
+	#[pallet::storage]
+	pub type LastSettledEpoch<T: Config> = StorageValue<_, EpochIndex, OptionQuery>;
+
+	/// Where settlement continues: the raw storage key of the last host settled.
+	#[pallet::storage]
+	pub type SettlementCursor<T: Config> =
+		StorageValue<_, BoundedVec<u8, ConstU32<128>>, OptionQuery>;
+
+	/// Counts of the settlement in progress.
+	#[pallet::storage]
+	pub type SettlementStats<T: Config> = StorageValue<_, SettlementStatsRecord, ValueQuery>;
+
+	/// Committee votes a validator did not cast, by epoch (for the reward penalty).
+	#[pallet::storage]
+	pub type MissedVotes<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		EpochIndex,
+		Blake2_128Concat,
+		T::AccountId,
+		u32,
+		ValueQuery,
+	>;
+
 	/// Bonds of hosts that unregistered, until withdrawn.
 	#[pallet::storage]
 	pub type Unbondings<T: Config> =
@@ -329,6 +363,29 @@ pub mod pallet {
 		ValidationStarted { epoch: EpochIndex, sampling_seed: [u8; 32] },
 		/// A validator voted on `count` hosts.
 		VerdictsSubmitted { epoch: EpochIndex, validator: T::AccountId, count: u32 },
+		/// More than `accept_threshold` of the committee's weight voted valid: `weight` is the
+		/// host's weight in the next epoch.
+		HostAccepted { epoch: EpochIndex, host: T::AccountId, weight: u64 },
+		/// Not accepted, not slashed: weight 0 in the next epoch.
+		HostRejected {
+			epoch: EpochIndex,
+			host: T::AccountId,
+			valid: u64,
+			invalid: u64,
+			committee_weight: u64,
+		},
+		/// More than `accept_threshold` of the committee's weight voted invalid: `amount` of the
+		/// bond went to the treasury; weight 0 in the next epoch.
+		HostSlashed { epoch: EpochIndex, host: T::AccountId, amount: BalanceOf<T> },
+		/// Every host of `epoch` is settled.
+		EpochSettled {
+			epoch: EpochIndex,
+			accepted: u32,
+			rejected: u32,
+			slashed: u32,
+			silent: u32,
+			next_total_weight: u64,
+		},
 	}
 
 	#[pallet::error]
@@ -388,7 +445,12 @@ pub mod pallet {
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
-			Self::advance_epoch(now)
+			let mut weight = Self::advance_epoch(now);
+			let (epoch, phase, _) = Self::current_phase();
+			if phase == Phase::Settlement && !Self::is_settled(epoch) {
+				weight = weight.saturating_add(Self::settle_some(epoch));
+			}
+			weight
 		}
 
 		fn integrity_test() {

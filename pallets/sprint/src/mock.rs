@@ -40,7 +40,13 @@ impl pallet_sprint::Config for Test {
 	type MaxHosts = ConstU32<8>;
 	type MaxCommitteeSize = ConstU32<16>;
 	type MaxVerdictBatch = ConstU32<4>;
+	type MaxSettlementsPerBlock = ConstU32<2>;
+	type Treasury = TreasuryAccount;
 	type WeightInfo = ();
+}
+
+polkadot_sdk::frame_support::parameter_types! {
+	pub const TreasuryAccount: AccountId = 999;
 }
 
 /// The host bond of the tests.

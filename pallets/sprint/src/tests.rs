@@ -508,3 +508,132 @@ fn committee_members_vote_once_in_the_validation_window() {
 		check_state();
 	});
 }
+
+fn vote(validator: AccountId, host: AccountId, verdict: Verdict) {
+	assert_ok!(Sprint::submit_verdicts(
+		RuntimeOrigin::signed(10 + validator),
+		CurrentEpoch::<Test>::get(),
+		verdicts(&[(host, verdict)])
+	));
+}
+
+fn sprint_events() -> Vec<Event<Test>> {
+	System::events()
+		.into_iter()
+		.filter_map(|r| match r.event {
+			RuntimeEvent::Sprint(e) => Some(e),
+			_ => None,
+		})
+		.collect()
+}
+
+#[test]
+fn a_full_epoch_accepts_rejects_and_slashes() {
+	// Hosts 1..=4 weigh 10..40; with committee_size 3 each host's committee is the other three.
+	ext_with_hosts(4).execute_with(|| {
+		to_commit_window();
+		for (h, count) in [(1u64, 100u64), (2, 200), (3, 300)] {
+			assert_ok!(Sprint::commit(RuntimeOrigin::signed(10 + h), 0, [h as u8; 32], count));
+		}
+		to_validation();
+		// Host 1: everyone votes valid. Host 2: everyone votes invalid (fraud). Host 3: only the
+		// lightest member votes, invalid: a minority can withhold acceptance, never slash.
+		for v in [2, 3, 4] {
+			vote(v, 1, Verdict::Valid);
+		}
+		for v in [1, 3, 4] {
+			vote(v, 2, Verdict::Invalid);
+		}
+		vote(1, 3, Verdict::Invalid);
+		let treasury_before = Balances::balance(&TreasuryAccount::get());
+
+		// Settlement: 4 hosts, 2 per block.
+		let settle_start = EpochStart::<Test>::get() + test_params().validation_end() as u64;
+		run_to(settle_start);
+		assert!(!Sprint::is_settled(0), "two of four hosts settled in the first block");
+		assert!(SettlementCursor::<Test>::get().is_some());
+		run_to(settle_start + 1);
+		assert!(Sprint::is_settled(0));
+		assert!(SettlementCursor::<Test>::get().is_none());
+
+		// Weights of epoch 1: only the accepted host, at its count.
+		assert_eq!(Weights::<Test>::get(1, 1), 100);
+		assert_eq!(Weights::<Test>::get(1, 2), 0);
+		assert_eq!(Weights::<Test>::get(1, 3), 0);
+		assert_eq!(TotalWeight::<Test>::get(1), 100);
+		assert_eq!(ValidatorCount::<Test>::get(1), 1);
+		assert_eq!(Hosts::<Test>::get(1).unwrap().last_weight, 100);
+		// The fraud lost half its bond to the treasury.
+		assert_eq!(hold_of(2), BOND / 2);
+		assert_eq!(Hosts::<Test>::get(2).unwrap().bond, BOND / 2);
+		assert_eq!(Balances::balance(&TreasuryAccount::get()), treasury_before + BOND / 2);
+		// The minority's target keeps its bond; the silent host counts a missed epoch.
+		assert_eq!(hold_of(3), BOND);
+		assert_eq!(Hosts::<Test>::get(4).unwrap().missed, 1);
+		// Host 3's committee members 2 and 4 did not vote on it.
+		assert_eq!(MissedVotes::<Test>::get(0, 2), 1);
+		assert_eq!(MissedVotes::<Test>::get(0, 4), 1);
+		assert_eq!(MissedVotes::<Test>::get(0, 1), 0);
+
+		let events = sprint_events();
+		assert!(events.contains(&Event::HostAccepted { epoch: 0, host: 1, weight: 100 }));
+		assert!(events.contains(&Event::HostSlashed { epoch: 0, host: 2, amount: BOND / 2 }));
+		assert!(events.contains(&Event::HostRejected {
+			epoch: 0,
+			host: 3,
+			valid: 0,
+			invalid: 10,
+			committee_weight: 10 + 20 + 40,
+		}));
+		assert!(events.contains(&Event::EpochSettled {
+			epoch: 0,
+			accepted: 1,
+			rejected: 1,
+			slashed: 1,
+			silent: 1,
+			next_total_weight: 100,
+		}));
+		check_state();
+
+		// Epoch 1 starts on time with the new validator set.
+		run_to(21);
+		assert_eq!(CurrentEpoch::<Test>::get(), 1);
+		check_state();
+	});
+}
+
+#[test]
+fn settlement_is_spread_over_blocks_and_the_epoch_waits_for_it() {
+	ext_with_hosts(8).execute_with(|| {
+		// From epoch 1: a one-block Settlement phase, too short for 8 hosts at 2 per block.
+		let mut p = test_params();
+		p.validation_length = 11;
+		assert_ok!(Sprint::set_params(RuntimeOrigin::root(), p));
+		run_to(21);
+		assert_eq!(CurrentEpoch::<Test>::get(), 1);
+		assert!(Sprint::is_settled(0));
+		// Epoch 1 would end at block 41; settlement starts at 40 and needs 4 blocks.
+		run_to(41);
+		assert_eq!(CurrentEpoch::<Test>::get(), 1, "the epoch waits for its settlement");
+		assert!(!Sprint::is_settled(1));
+		run_to(43);
+		assert!(Sprint::is_settled(1));
+		assert_eq!(CurrentEpoch::<Test>::get(), 1);
+		run_to(44);
+		assert_eq!(CurrentEpoch::<Test>::get(), 2);
+		assert_eq!(EpochStart::<Test>::get(), 44);
+		// Every host was settled exactly once per epoch: 8 silent hosts, missed twice.
+		assert!(Hosts::<Test>::iter().all(|(_, i)| i.missed == 2));
+	});
+}
+
+#[test]
+fn a_lone_validator_is_accepted() {
+	// One genesis host: its committee is empty, nobody can check it.
+	ext_with_hosts(1).execute_with(|| {
+		to_commit_window();
+		assert_ok!(Sprint::commit(RuntimeOrigin::signed(11), 0, [1; 32], 7));
+		run_to(21);
+		assert_eq!(Weights::<Test>::get(1, 1), 7);
+	});
+}

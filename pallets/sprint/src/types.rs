@@ -249,6 +249,28 @@ pub struct Tally {
 	pub votes: u32,
 }
 
+/// Counts of an epoch's settlement so far.
+#[derive(
+	Clone,
+	Copy,
+	Default,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub struct SettlementStatsRecord {
+	pub accepted: u32,
+	pub rejected: u32,
+	pub slashed: u32,
+	/// Registered hosts that did not commit.
+	pub silent: u32,
+}
+
 /// A bond waiting to be released: the host unregistered and may withdraw after `unlock_epoch`
 /// began.
 #[derive(

@@ -18,6 +18,7 @@ pub trait WeightInfo {
 	fn commit() -> Weight;
 	fn set_params() -> Weight;
 	fn submit_verdicts(n: u32) -> Weight;
+	fn settle_host() -> Weight;
 }
 
 /// 50 µs of execution and 10 KB of proof per call, on top of its storage accesses.
@@ -60,6 +61,11 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(per_verdict.saturating_mul(n as u64))
 	}
+	fn settle_host() -> Weight {
+		// Host, commitment, committee (kept), the members' weights and votes (up to 64 each),
+		// tally; host, weight, validator index and a possible slash written.
+		base().saturating_add(T::DbWeight::get().reads_writes(2 * 64 + 8, 10))
+	}
 }
 
 /// For tests.
@@ -86,6 +92,9 @@ impl WeightInfo for () {
 		base()
 	}
 	fn submit_verdicts(_n: u32) -> Weight {
+		base()
+	}
+	fn settle_host() -> Weight {
 		base()
 	}
 }

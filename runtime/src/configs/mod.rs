@@ -32,7 +32,7 @@ use polkadot_runtime_common::{
 	xcm_sender::NoPriceForMessageDelivery, BlockHashCount, SlowAdjustingFeeUpdate,
 };
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
-use sp_runtime::Perbill;
+use sp_runtime::{traits::AccountIdConversion, Perbill};
 use sp_version::RuntimeVersion;
 use xcm::latest::prelude::BodyId;
 
@@ -279,6 +279,12 @@ impl pallet_collator_selection::Config for Runtime {
 	type WeightInfo = ();
 }
 
+parameter_types! {
+	/// The treasury: slashed bonds (and, with the issuance pallet, unpaid rewards and rounding
+	/// dust). A keyless pallet account; only Root (governance) will spend from it.
+	pub SprintTreasury: AccountId = PalletId(*b"gonka/tr").into_account_truncating();
+}
+
 /// The most hosts registered at once. Settlement walks the hosts with a cursor across blocks, so
 /// this bounds storage, not a block's work.
 pub const MAX_HOSTS: u32 = 10_000;
@@ -294,5 +300,7 @@ impl pallet_sprint::Config for Runtime {
 	type MaxHosts = ConstU32<MAX_HOSTS>;
 	type MaxCommitteeSize = ConstU32<64>;
 	type MaxVerdictBatch = ConstU32<64>;
+	type MaxSettlementsPerBlock = ConstU32<32>;
+	type Treasury = SprintTreasury;
 	type WeightInfo = pallet_sprint::weights::SubstrateWeight<Runtime>;
 }
