@@ -22,6 +22,7 @@
 
 extern crate alloc;
 
+mod cleanup;
 mod committee;
 mod epoch;
 mod hosts;
@@ -119,6 +120,10 @@ pub mod pallet {
 		/// Hosts settled per block in the Settlement phase.
 		#[pallet::constant]
 		type MaxSettlementsPerBlock: Get<u32>;
+
+		/// Storage keys of old epochs removed per block.
+		#[pallet::constant]
+		type MaxCleanupPerBlock: Get<u32>;
 
 		/// Where slashed bonds go (a treasury only Root can spend from).
 		#[pallet::constant]
@@ -292,6 +297,15 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
+	/// Every epoch below this one has been removed from the per-epoch maps.
+	#[pallet::storage]
+	pub type CleanedUpTo<T: Config> = StorageValue<_, EpochIndex, ValueQuery>;
+
+	/// Where the removal of epoch `CleanedUpTo` stands: the map being cleared and its cursor.
+	#[pallet::storage]
+	pub type CleanupProgress<T: Config> =
+		StorageValue<_, (u8, BoundedVec<u8, ConstU32<256>>), OptionQuery>;
+
 	/// Bonds of hosts that unregistered, until withdrawn.
 	#[pallet::storage]
 	pub type Unbondings<T: Config> =
@@ -449,6 +463,8 @@ pub mod pallet {
 			let (epoch, phase, _) = Self::current_phase();
 			if phase == Phase::Settlement && !Self::is_settled(epoch) {
 				weight = weight.saturating_add(Self::settle_some(epoch));
+			} else {
+				weight = weight.saturating_add(Self::cleanup_some(epoch));
 			}
 			weight
 		}

@@ -41,6 +41,7 @@ impl pallet_sprint::Config for Test {
 	type MaxCommitteeSize = ConstU32<16>;
 	type MaxVerdictBatch = ConstU32<4>;
 	type MaxSettlementsPerBlock = ConstU32<2>;
+	type MaxCleanupPerBlock = ConstU32<3>;
 	type Treasury = TreasuryAccount;
 	type WeightInfo = ();
 }

@@ -637,3 +637,55 @@ fn a_lone_validator_is_accepted() {
 		assert_eq!(Weights::<Test>::get(1, 1), 7);
 	});
 }
+
+#[test]
+fn old_epochs_are_forgotten_a_few_keys_per_block() {
+	let mut ext = ext_with_hosts(4);
+	ext.execute_with(|| {
+		// Epoch 0 with commitments, votes, committees, tallies and settlement records.
+		to_commit_window();
+		for h in 1..=3u64 {
+			assert_ok!(Sprint::commit(RuntimeOrigin::signed(10 + h), 0, [h as u8; 32], 10 * h));
+		}
+		to_validation();
+		for v in [2, 3, 4] {
+			vote(v, 1, Verdict::Valid);
+		}
+		run_to(21);
+		assert_eq!(Commitments::<Test>::iter_prefix(0).count(), 3);
+		assert_eq!(Votes::<Test>::iter_prefix((0,)).count(), 3);
+		// Still kept in epoch 1 (the previous epoch).
+		run_to(41);
+		assert_eq!(CurrentEpoch::<Test>::get(), 2);
+		assert_eq!(CleanedUpTo::<Test>::get(), 0);
+	});
+	// In epoch 2, epoch 0 goes, 3 keys per block. Each block's writes reach the database before
+	// the next block, as on a chain: the removal cursor continues over committed state.
+	let mut spread = 0;
+	for b in 42..=60 {
+		ext.commit_all().unwrap();
+		ext.execute_with(|| {
+			run_to(b);
+			if CleanupProgress::<Test>::get().is_some() {
+				spread += 1;
+			}
+		});
+	}
+	assert!(spread > 1, "the cleanup took {spread} blocks; it must be spread over several");
+	ext.execute_with(|| {
+		assert_eq!(CleanedUpTo::<Test>::get(), 1);
+		assert!(CleanupProgress::<Test>::get().is_none());
+		assert_eq!(Commitments::<Test>::iter_prefix(0).count(), 0);
+		assert_eq!(Weights::<Test>::iter_prefix(0).count(), 0);
+		assert_eq!(Validators::<Test>::iter_prefix(0).count(), 0);
+		assert_eq!(ValidatorIndex::<Test>::iter_prefix(0).count(), 0);
+		assert_eq!(Committees::<Test>::iter_prefix(0).count(), 0);
+		assert_eq!(Votes::<Test>::iter_prefix((0,)).count(), 0);
+		assert_eq!(Tallies::<Test>::iter_prefix(0).count(), 0);
+		assert_eq!(MissedVotes::<Test>::iter_prefix(0).count(), 0);
+		assert_eq!(TotalWeight::<Test>::get(0), 0);
+		// Epoch 1's records are still there.
+		assert!(Weights::<Test>::iter_prefix(1).count() > 0);
+		check_state();
+	});
+}

@@ -301,6 +301,7 @@ impl pallet_sprint::Config for Runtime {
 	type MaxCommitteeSize = ConstU32<64>;
 	type MaxVerdictBatch = ConstU32<64>;
 	type MaxSettlementsPerBlock = ConstU32<32>;
+	type MaxCleanupPerBlock = ConstU32<256>;
 	type Treasury = SprintTreasury;
 	type WeightInfo = pallet_sprint::weights::SubstrateWeight<Runtime>;
 }
