@@ -10,44 +10,48 @@ use crate::{pallet::*, types::*, EpochRandomness, SprintParamsOf};
 
 impl<T: Config> Pallet<T> {
 	/// Starts a new epoch when the current one has run `epoch_length` blocks: applies pending
-	/// parameters, fixes the new epoch's seed, forgets the seed of two epochs ago. Constant work.
-	pub(crate) fn advance_epoch(now: BlockNumberFor<T>) -> Weight {
+	/// parameters, fixes the new epoch's seed, forgets the seed of two epochs ago; fixes the
+	/// sampling seed when Validation begins. Constant work. Returns the weight used and where the
+	/// clock stands after this block's changes (epoch and phase).
+	pub(crate) fn advance_epoch(now: BlockNumberFor<T>) -> (Weight, EpochIndex, Phase) {
 		let db = T::DbWeight::get();
 		let mut epoch = CurrentEpoch::<T>::get();
-		let start = EpochStart::<T>::get();
-		let length = Params::<T>::get().epoch_length;
+		let mut start = EpochStart::<T>::get();
+		let mut params = Params::<T>::get();
 		let mut weight = db.reads(3);
 		// The next epoch waits for this one's settlement (see `settlement.rs`).
-		if now.saturating_sub(start) >= length.into() && Self::is_settled(epoch) {
+		if now.saturating_sub(start) >= params.epoch_length.into() && Self::is_settled(epoch) {
 			epoch = epoch.saturating_add(1);
+			start = now;
 			CurrentEpoch::<T>::put(epoch);
-			EpochStart::<T>::put(now);
-			if let Some(params) = PendingParams::<T>::take() {
-				Params::<T>::put(params);
+			EpochStart::<T>::put(start);
+			if let Some(pending) = PendingParams::<T>::take() {
+				Params::<T>::put(&pending);
+				params = pending;
 				Self::deposit_event(Event::ParamsApplied { epoch });
 			}
 			EpochSeed::<T>::remove(epoch.saturating_sub(2));
 			SamplingSeed::<T>::remove(epoch.saturating_sub(2));
 			weight.saturating_accrue(db.reads_writes(1, 6));
 		}
+		weight.saturating_accrue(db.reads(1));
 		if !EpochSeed::<T>::contains_key(epoch) {
 			let seed = T::Randomness::seed(epoch, b"epoch");
 			EpochSeed::<T>::insert(epoch, seed);
-			Self::deposit_event(Event::EpochStarted { epoch, start: EpochStart::<T>::get(), seed });
-			weight.saturating_accrue(db.reads_writes(2, 2));
+			Self::deposit_event(Event::EpochStarted { epoch, start, seed });
+			weight.saturating_accrue(db.reads_writes(1, 2));
 		}
 		// The sampling seed is fixed when Validation begins: one phase after the epoch seed, so
 		// nobody knows the committees while hits can still be committed.
-		let offset: u32 = now.saturating_sub(EpochStart::<T>::get()).saturated_into();
-		let params = Params::<T>::get();
-		weight.saturating_accrue(db.reads(2));
-		if params.phase_at(offset) == Phase::Validation && !SamplingSeed::<T>::contains_key(epoch) {
+		let offset: u32 = now.saturating_sub(start).saturated_into();
+		let phase = params.phase_at(offset);
+		if phase == Phase::Validation && !SamplingSeed::<T>::contains_key(epoch) {
 			let sampling_seed = T::Randomness::seed(epoch, b"sampling");
 			SamplingSeed::<T>::insert(epoch, sampling_seed);
 			Self::deposit_event(Event::ValidationStarted { epoch, sampling_seed });
-			weight.saturating_accrue(db.reads_writes(1, 2));
+			weight.saturating_accrue(db.reads_writes(2, 2));
 		}
-		weight
+		(weight, epoch, phase)
 	}
 
 	/// The current epoch, its phase at this block, and the block's offset in the epoch.

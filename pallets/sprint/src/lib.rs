@@ -459,8 +459,7 @@ pub mod pallet {
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
-			let mut weight = Self::advance_epoch(now);
-			let (epoch, phase, _) = Self::current_phase();
+			let (mut weight, epoch, phase) = Self::advance_epoch(now);
 			if phase == Phase::Settlement && !Self::is_settled(epoch) {
 				weight = weight.saturating_add(Self::settle_some(epoch));
 			} else {

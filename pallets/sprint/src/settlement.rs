@@ -105,11 +105,11 @@ impl<T: Config> Pallet<T> {
 		let tally = Tallies::<T>::get(epoch, host);
 		let threshold = params.accept_threshold.mul_floor(committee_weight);
 		let next = epoch.saturating_add(1);
+		// A host that committed ends its run of silent epochs, whatever the verdict.
+		info.missed = 0;
 		if committee.is_empty() || tally.valid > threshold {
 			Self::set_weight(next, host, commitment.count);
 			info.last_weight = commitment.count;
-			info.missed = 0;
-			Hosts::<T>::insert(host, info);
 			stats.accepted = stats.accepted.saturating_add(1);
 			Self::deposit_event(Event::HostAccepted {
 				epoch,
@@ -129,13 +129,9 @@ impl<T: Config> Pallet<T> {
 			)
 			.unwrap_or_default();
 			info.bond = info.bond.saturating_sub(slashed);
-			info.missed = 0;
-			Hosts::<T>::insert(host, info);
 			stats.slashed = stats.slashed.saturating_add(1);
 			Self::deposit_event(Event::HostSlashed { epoch, host: host.clone(), amount: slashed });
 		} else {
-			info.missed = 0;
-			Hosts::<T>::insert(host, info);
 			stats.rejected = stats.rejected.saturating_add(1);
 			Self::deposit_event(Event::HostRejected {
 				epoch,
@@ -145,5 +141,6 @@ impl<T: Config> Pallet<T> {
 				committee_weight,
 			});
 		}
+		Hosts::<T>::insert(host, info);
 	}
 }
