@@ -178,6 +178,9 @@ async fn sprint_scenario(client: &ChainClient) -> Result<(), String> {
 		expect_dispatch_error(client, &Sr25519Keyring::Alice.pair(), commit(43), WaitFor::InBlock)
 			.await;
 	assert_eq!(e.qualified_name(), "Sprint::NotAWorkerKey", "{err}");
+	// From here Alice signs nothing (her worker key Dave commits, the fee above was her last
+	// payment), so her balance moves only by her reward.
+	let alice_before = client.account(&alice).await.map_err(|e| e.to_string())?.data.free;
 
 	// Validation: the sampling seed is fixed, Alice's committee is Bob and Charlie (everyone,
 	// with three validators), Bob's worker key (Eve) sees the duty and votes valid.
@@ -254,6 +257,35 @@ async fn sprint_scenario(client: &ChainClient) -> Result<(), String> {
 	let bob_next: u64 =
 		client.runtime_api(&api("weight"), (next, &bob), None).await.map_err(|e| e.to_string())?;
 	assert_eq!(bob_next, 0, "Bob did not commit");
+
+	// Payout (PROTOCOL §8): the epoch mints R0 = 310,000 GNK; Alice is paid R0 · 42 / D with
+	// D = 42 + 1,000 + 1,000 (Bob and Charlie, silent, count at their last weight); the rest
+	// goes to the treasury. `IssuanceApi` reports it.
+	let r0 = 310_000 * GNK;
+	loop {
+		let minted: u128 = client
+			.runtime_api("IssuanceApi_total_minted", (), None)
+			.await
+			.map_err(|e| e.to_string())?;
+		if minted == r0 {
+			break;
+		}
+		assert_eq!(minted, 0, "an epoch mints all of R0 or nothing");
+		if std::time::Instant::now() > deadline {
+			return Err("epoch 0 not paid within 90 s".into());
+		}
+		tokio::time::sleep(Duration::from_millis(300)).await;
+	}
+	let alice_after = client.account(&alice).await.map_err(|e| e.to_string())?.data.free;
+	assert_eq!(alice_after - alice_before, r0 * 42 / 2_042, "Alice's reward");
+	let cap_left: u128 =
+		client.runtime_api("IssuanceApi_cap_left", (), None).await.map_err(|e| e.to_string())?;
+	assert_eq!(cap_left, 680_000_000 * GNK - r0);
+	let reward: u128 = client
+		.runtime_api("IssuanceApi_epoch_reward", (next,), None)
+		.await
+		.map_err(|e| e.to_string())?;
+	assert_eq!(reward, r0, "no halving before epoch 1,461");
 	Ok(())
 }
 

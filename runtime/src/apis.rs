@@ -19,9 +19,9 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use super::{
-	AccountId, Balance, Block, ConsensusHook, Executive, InherentDataExt, Nonce, ParachainInfo,
-	ParachainSystem, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, Sprint, System,
-	TransactionPayment, SLOT_DURATION, VERSION,
+	AccountId, Balance, Block, ConsensusHook, Executive, InherentDataExt, Issuance, Nonce,
+	ParachainInfo, ParachainSystem, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys,
+	Sprint, System, TransactionPayment, SLOT_DURATION, VERSION,
 };
 
 impl_runtime_apis! {
@@ -74,6 +74,28 @@ impl_runtime_apis! {
 
 		fn tally(epoch: pallet_sprint::EpochIndex, host: AccountId) -> pallet_sprint::Tally {
 			pallet_sprint::Tallies::<Runtime>::get(epoch, host)
+		}
+	}
+
+	impl pallet_issuance_runtime_api::IssuanceApi<Block, Balance> for Runtime {
+		fn epoch_reward(epoch: pallet_sprint::EpochIndex) -> Balance {
+			Issuance::epoch_reward(epoch)
+		}
+
+		fn next_halving_epoch() -> pallet_sprint::EpochIndex {
+			Issuance::next_halving_after(pallet_sprint::CurrentEpoch::<Runtime>::get())
+		}
+
+		fn total_minted() -> Balance {
+			pallet_issuance::TotalMinted::<Runtime>::get()
+		}
+
+		fn cap_left() -> Balance {
+			Issuance::cap_left()
+		}
+
+		fn params() -> pallet_issuance::IssuanceParams<Balance> {
+			pallet_issuance::Params::<Runtime>::get()
 		}
 	}
 
@@ -245,6 +267,38 @@ impl_runtime_apis! {
 
 		fn max_claim_queue_offset() -> u8 {
 			ParachainSystem::max_claim_queue_offset()
+		}
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	impl frame_benchmarking::Benchmark<Block> for Runtime {
+		fn benchmark_metadata(extra: bool) -> (
+			Vec<frame_benchmarking::BenchmarkList>,
+			Vec<frame_support::traits::StorageInfo>,
+		) {
+			use frame_benchmarking::BenchmarkList;
+			use frame_support::traits::StorageInfoTrait;
+			use super::*;
+
+			let mut list = Vec::<BenchmarkList>::new();
+			list_benchmarks!(list, extra);
+			let storage_info = AllPalletsWithSystem::storage_info();
+			(list, storage_info)
+		}
+
+		#[allow(non_local_definitions)]
+		fn dispatch_benchmark(
+			config: frame_benchmarking::BenchmarkConfig,
+		) -> Result<Vec<frame_benchmarking::BenchmarkBatch>, alloc::string::String> {
+			use frame_benchmarking::BenchmarkBatch;
+			use frame_support::traits::WhitelistedStorageKeys;
+			use super::*;
+
+			let whitelist = AllPalletsWithSystem::whitelisted_storage_keys();
+			let mut batches = Vec::<BenchmarkBatch>::new();
+			let params = (&config, &whitelist);
+			add_benchmarks!(params, batches);
+			Ok(batches)
 		}
 	}
 

@@ -3,12 +3,14 @@
 //!
 //! Both carry the sprint pallet's dev parameters (`PROTOCOL.md` §2: 60 one-second blocks per
 //! epoch, the `tiny` model) and three bootstrap hosts — the first validator set: Alice, Bob and
-//! Charlie, whose worker keys are Dave, Eve and Ferdie. `issuance` and `governance` add theirs
-//! as they land.
+//! Charlie, whose worker keys are Dave, Eve and Ferdie — and PROTOCOL §8's issuance
+//! (`R0` 310,000 GNK per epoch, halving every 1,461 epochs, cap 680 M GNK). The treasury account
+//! starts with the existential deposit, so that any amount can be paid into it.
 
 use crate::{
-	AccountId, Balance, BalancesConfig, CollatorSelectionConfig, ParachainInfoConfig,
-	PolkadotXcmConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, SprintConfig, GNK,
+	configs::TreasuryAccount, AccountId, Balance, BalancesConfig, CollatorSelectionConfig,
+	IssuanceConfig, ParachainInfoConfig, PolkadotXcmConfig, RuntimeGenesisConfig, SessionConfig,
+	SessionKeys, SprintConfig, EXISTENTIAL_DEPOSIT, GNK,
 };
 
 use alloc::{vec, vec::Vec};
@@ -74,7 +76,11 @@ fn testnet_genesis(
 ) -> Value {
 	let config = RuntimeGenesisConfig {
 		balances: BalancesConfig {
-			balances: endowed_accounts.into_iter().map(|k| (k, DEV_ENDOWMENT)).collect(),
+			balances: endowed_accounts
+				.into_iter()
+				.map(|k| (k, DEV_ENDOWMENT))
+				.chain([(TreasuryAccount::get(), EXISTENTIAL_DEPOSIT)])
+				.collect(),
 			..Default::default()
 		},
 		parachain_info: ParachainInfoConfig { parachain_id: id, ..Default::default() },
@@ -108,6 +114,7 @@ fn testnet_genesis(
 				})
 				.collect(),
 		},
+		issuance: IssuanceConfig { params: Default::default(), first_epoch: 0 },
 		..Default::default()
 	};
 

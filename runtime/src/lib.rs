@@ -19,6 +19,10 @@
 #[cfg(feature = "std")]
 include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
 
+// The pallets `benchmark pallet` measures (`list_benchmarks!`/`add_benchmarks!` for `apis`).
+#[cfg(feature = "runtime-benchmarks")]
+#[macro_use]
+mod benchmarks;
 pub mod apis;
 pub mod configs;
 pub mod genesis_config_presets;
@@ -313,11 +317,13 @@ mod runtime {
 	pub type MessageQueue = pallet_message_queue;
 
 	// The protocol (PROTOCOL.md).
-	/// Hosts, epochs, seeds, commitments (committees, verdicts and weights to follow).
+	/// Hosts, epochs, seeds, commitments, committees, verdicts, settlement and weights.
 	#[runtime::pallet_index(50)]
 	pub type Sprint = pallet_sprint;
-	// Reserved: 51 = Issuance (halving rewards, treasury), 52 = Governance (the only source of
-	// Root).
+	/// The epoch reward with its halvings and cap, paid at settlement by expected weight.
+	#[runtime::pallet_index(51)]
+	pub type Issuance = pallet_issuance;
+	// Reserved: 52 = Governance (the only source of Root).
 }
 
 cumulus_pallet_parachain_system::register_validate_block! {

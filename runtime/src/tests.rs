@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::{configs::RuntimeBlockWeights, genesis_config_presets as presets};
+use frame_support::assert_ok;
 use frame_support::{
 	dispatch::{DispatchClass, GetDispatchInfo},
 	traits::{fungible::Inspect, IntegrityTest},
@@ -85,6 +86,7 @@ fn development_preset_builds() {
 		assert_eq!(
 			Balances::total_issuance(),
 			presets::DEV_ENDOWMENT * Sr25519Keyring::well_known().count() as u128
+				+ EXISTENTIAL_DEPOSIT
 		);
 	});
 }
@@ -230,4 +232,128 @@ fn runtime_version_is_gonka() {
 	] {
 		assert!(VERSION.apis.iter().any(|(api, _)| *api == id), "API {id:?} not declared");
 	}
+}
+
+#[test]
+fn issuance_genesis_is_protocol_defaults_and_the_treasury_exists() {
+	preset_ext("development").execute_with(|| {
+		let params = pallet_issuance::Params::<Runtime>::get();
+		assert_eq!(params, pallet_issuance::IssuanceParams::default());
+		assert_eq!(params.initial_reward, 310_000 * GNK);
+		assert_eq!(params.halving_interval, 1_461);
+		assert_eq!(params.mining_cap, 680_000_000 * GNK);
+		assert_eq!(Issuance::epoch_reward(0), 310_000 * GNK);
+		assert_eq!(Issuance::epoch_reward(1_461), 155_000 * GNK);
+		assert_eq!(Issuance::next_halving_after(0), 1_461);
+		assert_eq!(Issuance::cap_left(), 680_000_000 * GNK);
+		assert_eq!(Balances::balance(&configs::TreasuryAccount::get()), EXISTENTIAL_DEPOSIT);
+		Issuance::do_try_state().unwrap();
+	});
+}
+
+/// PROTOCOL §2 and the scale requirement: settling 10,000 hosts with committees of 16
+/// takes bounded blocks, each within half the block's weight and proof size — by the
+/// benchmarked weights (`weights.rs` of both pallets), and by running it.
+#[test]
+fn settlement_of_10_000_hosts_fits_in_half_a_block() {
+	use frame_support::traits::{Get, Hooks};
+	use pallet_issuance::WeightInfo as _;
+	use pallet_sprint::WeightInfo as _;
+	type SprintWeights = pallet_sprint::weights::SubstrateWeight<Runtime>;
+	type IssuanceWeights = pallet_issuance::weights::SubstrateWeight<Runtime>;
+	const HOSTS: u32 = 10_000;
+	let half = Perbill::from_percent(50) * MAXIMUM_BLOCK_WEIGHT;
+	let per_block =
+		<<Runtime as pallet_sprint::Config>::MaxSettlementsPerBlock as Get<u32>>::get() as u64;
+
+	// By the weights: a block judging or paying `MaxSettlementsPerBlock` hosts.
+	let judge = SprintWeights::settle_host().saturating_mul(per_block);
+	let pay = SprintWeights::pay_host()
+		.saturating_add(IssuanceWeights::reward_host())
+		.saturating_mul(per_block)
+		.saturating_add(IssuanceWeights::begin_payout())
+		.saturating_add(IssuanceWeights::end_payout());
+	assert!(judge.all_lte(half), "judging {per_block} hosts: {judge:?} > {half:?}");
+	assert!(pay.all_lte(half), "paying {per_block} hosts: {pay:?} > {half:?}");
+	let blocks = 2 * (HOSTS as u64).div_ceil(per_block) + 1;
+	let mainnet = pallet_sprint::SprintParams::<Balance>::default();
+	let settlement_phase = (mainnet.epoch_length - mainnet.validation_end()) as u64;
+	assert!(blocks <= settlement_phase, "{blocks} blocks > the {settlement_phase}-block phase");
+
+	// By running it: 10,000 genesis hosts with committees of 16, all committed; half of them
+	// accepted (their votes written as tallies, standing in for 80,000 verdict extrinsics), the
+	// other half rejected with all 16 committee votes missed — the benchmarked worst case.
+	let mut config = RuntimeGenesisConfig::default();
+	let accounts: Vec<AccountId> = (0..2 * HOSTS)
+		.map(|i| sp_runtime::AccountId32::new(sp_io::hashing::blake2_256(&i.to_le_bytes())))
+		.collect();
+	config.balances.balances =
+		accounts[..HOSTS as usize].iter().map(|a| (a.clone(), 10_000 * GNK)).collect();
+	let mut params = presets::dev_sprint_params();
+	params.committee_size = 16;
+	config.sprint.params = params.clone();
+	config.sprint.hosts = (0..HOSTS as usize)
+		.map(|i| {
+			(
+				accounts[i].clone(),
+				accounts[HOSTS as usize + i].clone(),
+				b"https://h.example".to_vec(),
+				100,
+			)
+		})
+		.collect();
+	let mut ext = sp_io::TestExternalities::new(config.build_storage().unwrap());
+	ext.execute_with(|| {
+		let start = pallet_sprint::EpochStart::<Runtime>::get();
+		let mut block = start;
+		let run_block = |block: u32| {
+			System::reset_events();
+			System::set_block_number(block);
+			let used = Sprint::on_initialize(block);
+			assert!(used.all_lte(half), "block {block}: {used:?} > {half:?}");
+		};
+		while block < start + params.sprint_length {
+			block += 1;
+			run_block(block);
+		}
+		for i in 0..HOSTS as usize {
+			let worker = RuntimeOrigin::signed(accounts[HOSTS as usize + i].clone());
+			assert_ok!(Sprint::commit(worker, 0, [1; 32], 100));
+			if i % 2 == 0 {
+				pallet_sprint::Tallies::<Runtime>::insert(
+					0,
+					&accounts[i],
+					pallet_sprint::Tally { valid: u64::MAX / 2, invalid: 0, votes: 16 },
+				);
+			}
+		}
+		let settlement = start + params.validation_end();
+		while block < settlement {
+			block += 1;
+			run_block(block);
+		}
+		while !Sprint::is_settled(0) {
+			block += 1;
+			run_block(block);
+			assert!(
+				(block - settlement) as u64 <= blocks,
+				"settlement took more than {blocks} blocks"
+			);
+		}
+		assert_eq!(pallet_sprint::ValidatorCount::<Runtime>::get(1), HOSTS / 2);
+		assert_eq!(pallet_sprint::TotalWeight::<Runtime>::get(1), (HOSTS / 2) as u64 * 100);
+		// Every accepted host got R0 · 100 / (10,000 · 100), less 10 % per committee vote it
+		// missed (nobody voted here); the rest went to the treasury.
+		let share = 310_000 * GNK / HOSTS as u128;
+		let missed = pallet_sprint::MissedVotes::<Runtime>::get(0, &accounts[0]);
+		assert!(missed > 0);
+		let penalty = (Perbill::from_percent(10 * missed.min(10))).mul_ceil(share);
+		assert_eq!(
+			Balances::balance(&accounts[0]),
+			10_000 * GNK - presets::DEV_HOST_BOND + share - penalty
+		);
+		assert_eq!(pallet_issuance::TotalMinted::<Runtime>::get(), 310_000 * GNK);
+		Issuance::do_try_state().unwrap();
+		Sprint::do_try_state().unwrap();
+	});
 }

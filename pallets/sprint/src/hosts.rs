@@ -90,6 +90,25 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// Removes a host that stayed silent for more than `MaxMissedEpochs` epochs in a row and
+	/// releases its bond at once (it has no commitment awaiting a verdict).
+	pub(crate) fn deregister_silent(host: &T::AccountId, info: HostInfoOf<T>) {
+		Hosts::<T>::remove(host);
+		HostOfWorker::<T>::remove(&info.worker_key);
+		let bond = T::Currency::release(
+			&HoldReason::HostBond.into(),
+			host,
+			info.bond,
+			Precision::BestEffort,
+		)
+		.unwrap_or_default();
+		Self::deposit_event(Event::HostDeregistered {
+			host: host.clone(),
+			missed: info.missed,
+			bond,
+		});
+	}
+
 	pub(crate) fn do_withdraw_bond(who: T::AccountId) -> DispatchResult {
 		let unbonding = Unbondings::<T>::get(&who).ok_or(Error::<T>::NoBondToWithdraw)?;
 		ensure!(CurrentEpoch::<T>::get() >= unbonding.unlock_epoch, Error::<T>::BondLocked);

@@ -1,9 +1,10 @@
 //! # Sprint pallet
 //!
-//! The on-chain half of the transformer Proof-of-Work (`PROTOCOL.md` §1–§6): hosts and their
-//! bonds, epochs and their phases, the epoch seed, and the commitments hosts submit after the
-//! Sprint. The chain never runs the transformer; it stores roots and counts, and (in the next
-//! steps of this pallet) draws committees, collects verdicts and settles weights.
+//! The on-chain half of the transformer Proof-of-Work (`PROTOCOL.md` §1–§8): hosts and their
+//! bonds, epochs and their phases, the epoch seed, the commitments hosts submit after the
+//! Sprint, committees, verdicts, settlement and weights. The chain never runs the transformer;
+//! it stores roots and counts and tallies votes. Rewards are paid by the issuance pallet through
+//! [`EpochRewards`].
 //!
 //! - Hosts: [`register_host`](Pallet::register_host) reserves `host_bond` (a hold) and records an
 //!   endpoint and a worker key; [`update_host`](Pallet::update_host),
@@ -16,12 +17,21 @@
 //! - Seeds: from [`Config::Randomness`] when the epoch starts (`PROTOCOL.md` §3).
 //! - Commitments: [`commit`](Pallet::commit), signed by the worker key, once per host per epoch,
 //!   only in the Commit window.
+//! - Committees and verdicts: [`submit_verdicts`](Pallet::submit_verdicts) by committee members
+//!   in the Validation window (`committee.rs`).
+//! - Settlement (`settlement.rs`): every host judged (accepted, rejected, slashed, silent), the
+//!   next epoch's weights set, the reward denominator summed, then the accepted hosts paid
+//!   through [`Config::Rewards`] (the issuance pallet), a bounded number per block.
+//! - Old epochs are forgotten a bounded number of keys per block (`cleanup.rs`).
 //!
-//! Logic lives by domain in `hosts.rs` and `epoch.rs`; this file is the index.
+//! Logic lives by domain in `hosts.rs`, `epoch.rs`, `committee.rs`, `settlement.rs` and
+//! `cleanup.rs`; this file is the index.
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
 
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
 mod cleanup;
 mod committee;
 mod epoch;
@@ -40,9 +50,10 @@ pub use types::*;
 pub use weights::WeightInfo;
 
 use polkadot_sdk::{
-	frame_support::{self, traits::fungible},
+	frame_support::{self, traits::fungible, weights::Weight},
 	frame_system,
 	sp_core::H256,
+	sp_runtime::Perbill,
 };
 
 /// The balance type of the pallet's currency.
@@ -54,6 +65,53 @@ pub type SprintParamsOf<T> = SprintParams<BalanceOf<T>>;
 
 /// A host record with the runtime's types.
 pub type HostInfoOf<T> = HostInfo<<T as frame_system::Config>::AccountId, BalanceOf<T>>;
+
+/// What settlement pays (`PROTOCOL.md` §8): implemented by the issuance pallet, which owns the
+/// money; this pallet owns the clock and the host set and tells it what to pay.
+///
+/// Settlement of an epoch first judges every host (a cursor over `Hosts`), summing the
+/// expected-weight denominator `D(e)`; then calls [`begin_payout`](Self::begin_payout) once,
+/// [`reward`](Self::reward) for each accepted host (a cursor over the next epoch's
+/// validators), and [`end_payout`](Self::end_payout) once, all within bounded blocks.
+pub trait EpochRewards<AccountId> {
+	/// The share of its last accepted weight a silent host is expected to keep for each
+	/// further silent epoch (§8 `Retention`).
+	fn retention() -> Perbill;
+	/// Silent epochs in a row a host may have; one more and it is deregistered, its bond
+	/// returned (§8 `MaxMissedEpochs`).
+	fn max_missed_epochs() -> u32;
+	/// Every host of `epoch` is judged; `expected_weight` is `D(e)`. Returns the weight used.
+	fn begin_payout(epoch: EpochIndex, expected_weight: u64) -> Weight;
+	/// Pays `host` its share for `weight` accepted in `epoch`, less the penalty for
+	/// `missed_votes` committee votes it did not cast. Returns the weight used.
+	fn reward(epoch: EpochIndex, host: &AccountId, weight: u64, missed_votes: u32) -> Weight;
+	/// Every accepted host of `epoch` was paid. Returns the weight used.
+	fn end_payout(epoch: EpochIndex) -> Weight;
+	/// The most weight one `reward` call may use (for the per-block budget).
+	fn max_reward_weight() -> Weight;
+}
+
+/// No rewards; PROTOCOL's defaults for `Retention` (90 %) and `MaxMissedEpochs` (14).
+impl<AccountId> EpochRewards<AccountId> for () {
+	fn retention() -> Perbill {
+		Perbill::from_percent(90)
+	}
+	fn max_missed_epochs() -> u32 {
+		14
+	}
+	fn begin_payout(_: EpochIndex, _: u64) -> Weight {
+		Weight::zero()
+	}
+	fn reward(_: EpochIndex, _: &AccountId, _: u64, _: u32) -> Weight {
+		Weight::zero()
+	}
+	fn end_payout(_: EpochIndex) -> Weight {
+		Weight::zero()
+	}
+	fn max_reward_weight() -> Weight {
+		Weight::zero()
+	}
+}
 
 /// Where epoch seeds come from (`PROTOCOL.md` §3).
 pub trait EpochRandomness {
@@ -128,6 +186,9 @@ pub mod pallet {
 		/// Where slashed bonds go (a treasury only Root can spend from).
 		#[pallet::constant]
 		type Treasury: Get<Self::AccountId>;
+
+		/// What settlement pays (the issuance pallet; `()` pays nothing).
+		type Rewards: EpochRewards<Self::AccountId>;
 
 		/// Weights of the calls.
 		type WeightInfo: WeightInfo;
@@ -281,6 +342,11 @@ pub mod pallet {
 	pub type SettlementCursor<T: Config> =
 		StorageValue<_, BoundedVec<u8, ConstU32<128>>, OptionQuery>;
 
+	/// Where the payout of the epoch being settled stands: the next index into the next
+	/// epoch's `Validators` (the accepted hosts). Set once every host is judged.
+	#[pallet::storage]
+	pub type PayoutCursor<T: Config> = StorageValue<_, u32, OptionQuery>;
+
 	/// Counts of the settlement in progress.
 	#[pallet::storage]
 	pub type SettlementStats<T: Config> = StorageValue<_, SettlementStatsRecord, ValueQuery>;
@@ -391,13 +457,19 @@ pub mod pallet {
 		/// More than `accept_threshold` of the committee's weight voted invalid: `amount` of the
 		/// bond went to the treasury; weight 0 in the next epoch.
 		HostSlashed { epoch: EpochIndex, host: T::AccountId, amount: BalanceOf<T> },
-		/// Every host of `epoch` is settled.
+		/// A host that did not commit for more than `MaxMissedEpochs` epochs in a row was
+		/// deregistered; its bond (`bond`) was released to it.
+		HostDeregistered { host: T::AccountId, missed: u32, bond: BalanceOf<T> },
+		/// Every host of `epoch` is settled and paid. `expected_weight` is the reward
+		/// denominator `D(e)` of PROTOCOL §8.
 		EpochSettled {
 			epoch: EpochIndex,
 			accepted: u32,
 			rejected: u32,
 			slashed: u32,
 			silent: u32,
+			deregistered: u32,
+			expected_weight: u64,
 			next_total_weight: u64,
 		},
 	}

@@ -43,6 +43,7 @@ impl pallet_sprint::Config for Test {
 	type MaxSettlementsPerBlock = ConstU32<2>;
 	type MaxCleanupPerBlock = ConstU32<3>;
 	type Treasury = TreasuryAccount;
+	type Rewards = ();
 	type WeightInfo = ();
 }
 

@@ -547,14 +547,18 @@ fn a_full_epoch_accepts_rejects_and_slashes() {
 		vote(1, 3, Verdict::Invalid);
 		let treasury_before = Balances::balance(&TreasuryAccount::get());
 
-		// Settlement: 4 hosts, 2 per block.
+		// Settlement: 4 hosts judged, 2 per block, then the one accepted host paid.
 		let settle_start = EpochStart::<Test>::get() + test_params().validation_end() as u64;
 		run_to(settle_start);
-		assert!(!Sprint::is_settled(0), "two of four hosts settled in the first block");
+		assert!(!Sprint::is_settled(0), "two of four hosts judged in the first block");
 		assert!(SettlementCursor::<Test>::get().is_some());
 		run_to(settle_start + 1);
-		assert!(Sprint::is_settled(0));
+		assert!(!Sprint::is_settled(0), "judged, not yet paid");
 		assert!(SettlementCursor::<Test>::get().is_none());
+		assert_eq!(PayoutCursor::<Test>::get(), Some(0));
+		run_to(settle_start + 2);
+		assert!(Sprint::is_settled(0));
+		assert_eq!(PayoutCursor::<Test>::get(), None);
 
 		// Weights of epoch 1: only the accepted host, at its count.
 		assert_eq!(Weights::<Test>::get(1, 1), 100);
@@ -591,6 +595,9 @@ fn a_full_epoch_accepts_rejects_and_slashes() {
 			rejected: 1,
 			slashed: 1,
 			silent: 1,
+			deregistered: 0,
+			// Committed counts (accepted or not) plus the silent host's last weight.
+			expected_weight: 100 + 200 + 300 + 40,
 			next_total_weight: 100,
 		}));
 		check_state();
@@ -612,16 +619,17 @@ fn settlement_is_spread_over_blocks_and_the_epoch_waits_for_it() {
 		run_to(21);
 		assert_eq!(CurrentEpoch::<Test>::get(), 1);
 		assert!(Sprint::is_settled(0));
-		// Epoch 1 would end at block 41; settlement starts at 40 and needs 4 blocks.
+		// Epoch 1 would end at block 41; settlement starts at 40 and needs 4 blocks to judge
+		// and one to pay (nobody: all 8 hosts were silent).
 		run_to(41);
 		assert_eq!(CurrentEpoch::<Test>::get(), 1, "the epoch waits for its settlement");
 		assert!(!Sprint::is_settled(1));
-		run_to(43);
+		run_to(44);
 		assert!(Sprint::is_settled(1));
 		assert_eq!(CurrentEpoch::<Test>::get(), 1);
-		run_to(44);
+		run_to(45);
 		assert_eq!(CurrentEpoch::<Test>::get(), 2);
-		assert_eq!(EpochStart::<Test>::get(), 44);
+		assert_eq!(EpochStart::<Test>::get(), 45);
 		// Every host was settled exactly once per epoch: 8 silent hosts, missed twice.
 		assert!(Hosts::<Test>::iter().all(|(_, i)| i.missed == 2));
 	});

@@ -269,6 +269,10 @@ pub struct SettlementStatsRecord {
 	pub slashed: u32,
 	/// Registered hosts that did not commit.
 	pub silent: u32,
+	/// Silent hosts deregistered for missing more than `MaxMissedEpochs` epochs.
+	pub deregistered: u32,
+	/// The reward denominator `D(e)` summed so far (PROTOCOL §8).
+	pub expected: u64,
 }
 
 /// A bond waiting to be released: the host unregistered and may withdraw after `unlock_epoch`

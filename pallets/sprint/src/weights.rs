@@ -19,6 +19,7 @@ pub trait WeightInfo {
 	fn set_params() -> Weight;
 	fn submit_verdicts(n: u32) -> Weight;
 	fn settle_host() -> Weight;
+	fn pay_host() -> Weight;
 }
 
 /// 50 µs of execution and 10 KB of proof per call, on top of its storage accesses.
@@ -66,6 +67,9 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// tally; host, weight, validator index and a possible slash written.
 		base().saturating_add(T::DbWeight::get().reads_writes(2 * 64 + 8, 10))
 	}
+	fn pay_host() -> Weight {
+		base().saturating_add(T::DbWeight::get().reads(3))
+	}
 }
 
 /// For tests.
@@ -95,6 +99,9 @@ impl WeightInfo for () {
 		base()
 	}
 	fn settle_host() -> Weight {
+		base()
+	}
+	fn pay_host() -> Weight {
 		base()
 	}
 }

@@ -38,7 +38,7 @@ use xcm::latest::prelude::BodyId;
 
 use super::{
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, CollatorSelection, ConsensusHook, Hash,
-	MessageQueue, Nonce, PalletInfo, ParachainSystem, Runtime, RuntimeCall, RuntimeEvent,
+	Issuance, MessageQueue, Nonce, PalletInfo, ParachainSystem, Runtime, RuntimeCall, RuntimeEvent,
 	RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Session, SessionKeys,
 	System, WeightToFee, XcmpQueue, AVERAGE_ON_INITIALIZE_RATIO, EXISTENTIAL_DEPOSIT, HOURS,
 	MAXIMUM_BLOCK_WEIGHT, NORMAL_DISPATCH_RATIO, SLOT_DURATION, TRANSACTION_BYTE_FEE, VERSION,
@@ -280,9 +280,9 @@ impl pallet_collator_selection::Config for Runtime {
 }
 
 parameter_types! {
-	/// The treasury: slashed bonds (and, with the issuance pallet, unpaid rewards and rounding
-	/// dust). A keyless pallet account; only Root (governance) will spend from it.
-	pub SprintTreasury: AccountId = PalletId(*b"gonka/tr").into_account_truncating();
+	/// The treasury: slashed bonds, unpaid rewards, missed-vote penalties and rounding dust. A
+	/// keyless pallet account; only Root (governance) can spend from it.
+	pub TreasuryAccount: AccountId = PalletId(*b"gonka/tr").into_account_truncating();
 }
 
 /// The most hosts registered at once. Settlement walks the hosts with a cursor across blocks, so
@@ -302,6 +302,14 @@ impl pallet_sprint::Config for Runtime {
 	type MaxVerdictBatch = ConstU32<64>;
 	type MaxSettlementsPerBlock = ConstU32<32>;
 	type MaxCleanupPerBlock = ConstU32<256>;
-	type Treasury = SprintTreasury;
+	type Treasury = TreasuryAccount;
+	type Rewards = Issuance;
 	type WeightInfo = pallet_sprint::weights::SubstrateWeight<Runtime>;
+}
+
+/// The issuance pallet: rewards minted in GNK into host accounts, the rest to the treasury.
+impl pallet_issuance::Config for Runtime {
+	type Currency = Balances;
+	type Treasury = TreasuryAccount;
+	type WeightInfo = pallet_issuance::weights::SubstrateWeight<Runtime>;
 }

@@ -1,0 +1,235 @@
+//! A test runtime: System, Balances, Sprint (short epochs) and Issuance, with helpers that play
+//! whole epochs through the real extrinsics.
+
+use pallet_sprint::{EpochIndex, EpochStart, SprintParams, Verdict};
+use polkadot_sdk::{
+	frame_support::{self, assert_ok, derive_impl, traits::ConstU32, BoundedVec},
+	frame_system, pallet_balances,
+	sp_io::TestExternalities,
+	sp_runtime::{BuildStorage, Perbill},
+};
+
+use crate::{self as pallet_issuance, IssuanceParams};
+
+type Block = frame_system::mocking::MockBlock<Test>;
+pub type AccountId = u64;
+pub type Balance = u128;
+
+frame_support::construct_runtime!(
+	pub enum Test {
+		System: frame_system,
+		Balances: pallet_balances,
+		Sprint: pallet_sprint,
+		Issuance: pallet_issuance,
+	}
+);
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountData = pallet_balances::AccountData<Balance>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type Balance = Balance;
+	type AccountStore = System;
+	type RuntimeHoldReason = RuntimeHoldReason;
+}
+
+impl pallet_sprint::Config for Test {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Randomness = pallet_sprint::ParentHashRandomness<Test>;
+	type MaxHosts = ConstU32<16>;
+	type MaxCommitteeSize = ConstU32<16>;
+	type MaxVerdictBatch = ConstU32<4>;
+	type MaxSettlementsPerBlock = ConstU32<3>;
+	type MaxCleanupPerBlock = ConstU32<8>;
+	type Treasury = TreasuryAccount;
+	type Rewards = Issuance;
+	type WeightInfo = ();
+}
+
+impl pallet_issuance::Config for Test {
+	type Currency = Balances;
+	type Treasury = TreasuryAccount;
+	type WeightInfo = ();
+}
+
+polkadot_sdk::frame_support::parameter_types! {
+	pub const TreasuryAccount: AccountId = 999;
+}
+
+/// The host bond of the tests.
+pub const BOND: Balance = 1_000;
+/// What every host account starts with.
+pub const ENDOWMENT: Balance = 1_000_000;
+/// `R0` of the tests: 1,000,000 base units per epoch.
+pub const R0: Balance = 1_000_000;
+
+/// Epochs of 30 blocks: Sprint [0, 5), Commit [5, 8), Validation [8, 14), settlement after
+/// (16 blocks: room for 16 hosts judged and paid 3 per block).
+pub fn sprint_params() -> SprintParams<Balance> {
+	SprintParams {
+		epoch_length: 30,
+		sprint_length: 5,
+		commit_grace: 3,
+		validation_length: 6,
+		committee_size: 16,
+		sample_size: 10,
+		max_count: 1_000_000,
+		accept_threshold: Perbill::from_rational(2u32, 3u32),
+		fraud_slash: Perbill::from_percent(50),
+		host_bond: BOND,
+		model: gonka_primitives::ModelConfig::tiny(),
+	}
+}
+
+/// `R0` = 1,000,000, halving every 4 epochs, cap 10,000,000 (reached in epoch 12 — the
+/// schedule would pay 4·(1 + 1/2 + 1/4) = 7 M by epoch 11, 1 M more by epoch 15, …),
+/// retention 90 %, 3 silent epochs allowed, 10 % per missed vote.
+pub fn issuance_params() -> IssuanceParams<Balance> {
+	IssuanceParams {
+		initial_reward: R0,
+		halving_interval: 4,
+		mining_cap: 10_000_000,
+		retention: Perbill::from_percent(90),
+		max_missed_epochs: 3,
+		missed_vote_penalty: Perbill::from_percent(10),
+	}
+}
+
+/// The worker key of host `h`.
+pub fn worker(h: AccountId) -> AccountId {
+	100 + h
+}
+
+/// Genesis hosts `1..=n`, each with weight `weight`; accounts 1..=16 and the treasury endowed.
+pub fn ext_with_hosts(n: u64, weight: u64) -> TestExternalities {
+	ext_with(n, weight, issuance_params())
+}
+
+/// As [`ext_with_hosts`] with other issuance parameters.
+pub fn ext_with(n: u64, weight: u64, params: IssuanceParams<Balance>) -> TestExternalities {
+	let mut t = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	let mut balances: Vec<(AccountId, Balance)> = (1..=16).map(|a| (a, ENDOWMENT)).collect();
+	balances.push((TreasuryAccount::get(), 1));
+	pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }
+		.assimilate_storage(&mut t)
+		.unwrap();
+	pallet_sprint::GenesisConfig::<Test> {
+		params: sprint_params(),
+		hosts: (1..=n)
+			.map(|h| (h, worker(h), format!("https://host{h}.example").into_bytes(), weight))
+			.collect(),
+	}
+	.assimilate_storage(&mut t)
+	.unwrap();
+	pallet_issuance::GenesisConfig::<Test> { params, first_epoch: 0 }
+		.assimilate_storage(&mut t)
+		.unwrap();
+	let mut ext = TestExternalities::new(t);
+	ext.execute_with(|| run_to(1));
+	ext
+}
+
+/// Runs blocks up to and including `n` (on_initialize of each).
+pub fn run_to(n: u64) {
+	use polkadot_sdk::frame_support::traits::Hooks;
+	while System::block_number() < n {
+		let next = System::block_number() + 1;
+		System::set_block_number(next);
+		System::set_parent_hash([next as u8; 32].into());
+		Sprint::on_initialize(next);
+	}
+}
+
+/// One epoch's behaviour: who commits how much, who votes, and how.
+pub struct EpochPlay {
+	/// `(host, count)` commitments.
+	pub commits: Vec<(AccountId, u64)>,
+	/// Validators that vote on every host they must check.
+	pub voters: Vec<AccountId>,
+	/// The verdict a voter gives a host.
+	pub verdict: fn(voter: AccountId, host: AccountId) -> Verdict,
+}
+
+impl EpochPlay {
+	/// Everyone in `hosts` commits `count`, every host votes valid.
+	pub fn honest(hosts: &[AccountId], count: u64) -> Self {
+		Self {
+			commits: hosts.iter().map(|&h| (h, count)).collect(),
+			voters: (1..=16).collect(),
+			verdict: |_, _| Verdict::Valid,
+		}
+	}
+}
+
+/// Plays the current epoch through the real extrinsics and runs until the next epoch begins
+/// (settlement and payout complete). Returns the epoch played.
+pub fn play_epoch(play: &EpochPlay) -> EpochIndex {
+	let p = sprint_params();
+	let epoch = pallet_sprint::CurrentEpoch::<Test>::get();
+	let start = EpochStart::<Test>::get();
+	run_to(start + p.sprint_length as u64);
+	for &(host, count) in &play.commits {
+		assert_ok!(Sprint::commit(
+			RuntimeOrigin::signed(worker(host)),
+			epoch,
+			[host as u8; 32],
+			count
+		));
+	}
+	run_to(start + p.commit_end() as u64);
+	for &voter in &play.voters {
+		if !pallet_sprint::Hosts::<Test>::contains_key(voter) {
+			continue;
+		}
+		let duties = Sprint::duties(epoch, &voter);
+		for chunk in duties.chunks(4) {
+			let verdicts: Vec<_> =
+				chunk.iter().map(|(h, _)| (*h, (play.verdict)(voter, *h))).collect();
+			assert_ok!(Sprint::submit_verdicts(
+				RuntimeOrigin::signed(worker(voter)),
+				epoch,
+				BoundedVec::truncate_from(verdicts)
+			));
+		}
+	}
+	run_to(start + p.epoch_length as u64);
+	assert!(Sprint::is_settled(epoch), "epoch {epoch} not settled within its blocks");
+	run_to(start + p.epoch_length as u64 + 1);
+	assert_eq!(pallet_sprint::CurrentEpoch::<Test>::get(), epoch + 1);
+	crate::Pallet::<Test>::do_try_state().unwrap();
+	pallet_sprint::Pallet::<Test>::do_try_state().unwrap();
+	epoch
+}
+
+/// The `HostRewarded` amounts of `epoch`, by host.
+pub fn rewards_of(epoch: EpochIndex) -> std::collections::BTreeMap<AccountId, Balance> {
+	System::events()
+		.into_iter()
+		.filter_map(|r| match r.event {
+			RuntimeEvent::Issuance(crate::Event::HostRewarded {
+				epoch: e, host, amount, ..
+			}) if e == epoch => Some((host, amount)),
+			_ => None,
+		})
+		.collect()
+}
+
+/// The `EpochRewarded` event of `epoch`.
+pub fn epoch_rewarded(epoch: EpochIndex) -> crate::Event<Test> {
+	System::events()
+		.into_iter()
+		.find_map(|r| match r.event {
+			RuntimeEvent::Issuance(e @ crate::Event::EpochRewarded { epoch: x, .. })
+				if x == epoch =>
+			{
+				Some(e)
+			},
+			_ => None,
+		})
+		.unwrap_or_else(|| panic!("no EpochRewarded for epoch {epoch}"))
+}

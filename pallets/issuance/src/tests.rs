@@ -1,0 +1,428 @@
+//! Unit tests on the mock runtime (sprint + issuance), playing epochs through the real
+//! extrinsics.
+
+use pallet_sprint::{Endpoint, Hosts, Verdict, Weights};
+use polkadot_sdk::{
+	frame_support::{
+		assert_noop, assert_ok,
+		traits::fungible::{Inspect, InspectHold},
+	},
+	sp_runtime::{DispatchError, Perbill},
+};
+
+use crate::{mock::*, pallet::*, scheduled_reward, Error, Event};
+
+fn treasury() -> Balance {
+	Balances::balance(&TreasuryAccount::get())
+}
+
+fn check_state() {
+	Issuance::do_try_state().unwrap();
+}
+
+fn sprint_settled(epoch: u32) -> pallet_sprint::Event<Test> {
+	System::events()
+		.into_iter()
+		.find_map(|r| match r.event {
+			RuntimeEvent::Sprint(e @ pallet_sprint::Event::EpochSettled { epoch: x, .. })
+				if x == epoch =>
+			{
+				Some(e)
+			},
+			_ => None,
+		})
+		.unwrap_or_else(|| panic!("no EpochSettled for epoch {epoch}"))
+}
+
+fn expected_weight_of(epoch: u32) -> u64 {
+	match sprint_settled(epoch) {
+		pallet_sprint::Event::EpochSettled { expected_weight, .. } => expected_weight,
+		_ => unreachable!(),
+	}
+}
+
+fn reward_of(epoch: u32) -> (Balance, Balance, Balance) {
+	match epoch_rewarded(epoch) {
+		Event::EpochRewarded { reward, to_hosts, to_treasury, .. } => {
+			(reward, to_hosts, to_treasury)
+		},
+		_ => unreachable!(),
+	}
+}
+
+#[test]
+fn the_schedule_halves_every_interval() {
+	let p = issuance_params();
+	for e in 0..40u32 {
+		assert_eq!(scheduled_reward(&p, e), R0 >> (e / 4), "epoch {e}");
+	}
+	let mut mainnet = crate::IssuanceParams::<u128>::default();
+	assert_eq!(scheduled_reward(&mainnet, 0), 310_000 * crate::GNK);
+	assert_eq!(scheduled_reward(&mainnet, 1_460), 310_000 * crate::GNK);
+	assert_eq!(scheduled_reward(&mainnet, 1_461), 155_000 * crate::GNK);
+	assert_eq!(scheduled_reward(&mainnet, 4 * 1_461), 310_000 * crate::GNK / 16);
+	// After 128 halvings nothing is left; u32::MAX epochs do not overflow.
+	mainnet.halving_interval = 1;
+	assert_eq!(scheduled_reward(&mainnet, 128), 0);
+	assert_eq!(scheduled_reward(&mainnet, u32::MAX), 0);
+	// The mainnet schedule's infinite sum (2·R0·interval ≈ 905.8 M GNK) exceeds the cap: the
+	// cap binds after about 8.8 years.
+	let sum: u128 = (0..1_461 * 40)
+		.map(|e| scheduled_reward(&crate::IssuanceParams::<u128>::default(), e))
+		.sum();
+	assert!(sum > 680_000_000 * crate::GNK);
+}
+
+#[test]
+fn a_full_epoch_pays_by_accepted_weight() {
+	// Genesis hosts 1 and 2 (weight 100 each) validate; hosts 3..=6 register in epoch 0.
+	ext_with_hosts(2, 100).execute_with(|| {
+		for h in 3..=6u64 {
+			let endpoint: Endpoint =
+				format!("https://host{h}.example").into_bytes().try_into().unwrap();
+			assert_ok!(Sprint::register_host(RuntimeOrigin::signed(h), endpoint, worker(h)));
+		}
+		let treasury_before = treasury();
+		let counts = [(1u64, 100u64), (2, 100), (3, 10), (4, 20), (5, 30), (6, 40)];
+		let play = EpochPlay {
+			commits: counts.to_vec(),
+			voters: vec![1, 2],
+			verdict: |_, _| Verdict::Valid,
+		};
+		assert_eq!(play_epoch(&play), 0);
+
+		// Weights of epoch 1 are the counts; D(0) is the sum of the committed counts.
+		let d: u64 = counts.iter().map(|c| c.1).sum();
+		assert_eq!(expected_weight_of(0), d);
+		let rewards = rewards_of(0);
+		let mut paid = 0;
+		for (h, count) in counts {
+			assert_eq!(Weights::<Test>::get(1, h), count);
+			let share = R0 * count as u128 / d as u128;
+			assert_eq!(rewards[&h], share, "host {h}");
+			paid += share;
+		}
+		// Everything minted is R0; the rounding dust went to the treasury.
+		let (reward, to_hosts, to_treasury) = reward_of(0);
+		assert_eq!((reward, to_hosts), (R0, paid));
+		assert_eq!(to_treasury, R0 - paid);
+		assert!(to_treasury > 0, "300 does not divide 1,000,000: there is dust");
+		assert_eq!(treasury(), treasury_before + R0 - paid);
+		assert_eq!(TotalMinted::<Test>::get(), R0);
+		// Host 3 holds its bond and was paid on top of its endowment.
+		assert_eq!(Balances::balance(&3), ENDOWMENT - BOND + rewards[&3]);
+		check_state();
+	});
+}
+
+/// Reward per unit of weight of an honest host in `epoch` (host 1 committed `count`).
+fn rate(epoch: u32, count: u64) -> f64 {
+	rewards_of(epoch)[&1] as f64 / count as f64
+}
+
+#[test]
+fn knocking_hosts_out_pays_the_others_nothing_in_the_first_epoch() {
+	// Hosts A..J (1..=10) of equal weight 100; mainnet issuance defaults (retention 90 %,
+	// 14 silent epochs).
+	let mut params = issuance_params();
+	params.max_missed_epochs = 14;
+	params.halving_interval = 1_461;
+	params.mining_cap = 1_000 * R0;
+	ext_with(10, 100, params).execute_with(|| {
+		let all: Vec<u64> = (1..=10).collect();
+		let honest: Vec<u64> = (1..=7).collect();
+		let victims = [8u64, 9, 10];
+		let w = 100u64;
+
+		// Epoch 0: everyone commits — the baseline rate.
+		play_epoch(&EpochPlay::honest(&all, w));
+		let baseline = rate(0, w);
+		assert_eq!(baseline, R0 as f64 / 1_000.0);
+
+		// Epoch 1: an attacker keeps 3 hosts (30 % of the weight) from committing; they still
+		// validate.
+		play_epoch(&EpochPlay::honest(&honest, w));
+		assert_eq!(expected_weight_of(1), 1_000, "the victims count at their last weight");
+		let gain = rate(1, w) / baseline - 1.0;
+		assert_eq!(gain, 0.0, "the others' reward per unit of weight does not rise at all");
+		// The old rule — missing shares redistributed among those who committed — would pay
+		// R0 · w / (7 · w) per host: ~43 % more.
+		let old_rule = (R0 / 7) as f64 / w as f64 / baseline - 1.0;
+		assert!((0.42..0.44).contains(&old_rule), "old rule gain {old_rule}");
+		// The victims' shares went to the treasury, not to the others.
+		let (_, to_hosts, to_treasury) = reward_of(1);
+		assert_eq!(to_hosts, 7 * R0 / 10);
+		assert_eq!(to_treasury, 3 * R0 / 10);
+
+		// The attack goes on: in its m-th epoch the gain is at most 1/(1 − f·(1 − 0.9^(m−1))) − 1.
+		let f = 0.3;
+		for m in 2..=14u32 {
+			let epoch = play_epoch(&EpochPlay::honest(&honest, w));
+			let gain = rate(epoch, w) / baseline - 1.0;
+			let bound = 1.0 / (1.0 - f * (1.0 - 0.9f64.powi(m as i32 - 1))) - 1.0;
+			assert!(gain <= bound + 1e-12, "epoch {epoch} (m = {m}): gain {gain} above {bound}");
+			assert!(gain > 0.0 && gain >= bound - 0.01, "m = {m}: gain {gain}, bound {bound}");
+			if m <= 5 {
+				assert!(gain < 0.43 / 2.0, "m = {m}: gain {gain} not well below the old rule");
+			}
+			for v in victims {
+				let info = Hosts::<Test>::get(v).expect("victims stay registered");
+				assert_eq!(info.missed, m);
+				assert_eq!(
+					Balances::balance_on_hold(
+						&RuntimeHoldReason::Sprint(pallet_sprint::HoldReason::HostBond),
+						&v
+					),
+					BOND
+				);
+			}
+		}
+
+		// The 15th silent epoch in a row: deregistered, bond returned.
+		let epoch = play_epoch(&EpochPlay::honest(&honest, w));
+		for v in victims {
+			assert!(Hosts::<Test>::get(v).is_none(), "host {v} deregistered");
+			assert_eq!(
+				Balances::balance_on_hold(
+					&RuntimeHoldReason::Sprint(pallet_sprint::HoldReason::HostBond),
+					&v
+				),
+				0
+			);
+			assert_eq!(Balances::balance(&v), ENDOWMENT + rewards_of(0)[&v]);
+			assert!(System::events().iter().any(|r| r.event
+				== RuntimeEvent::Sprint(pallet_sprint::Event::HostDeregistered {
+					host: v,
+					missed: 15,
+					bond: BOND
+				})));
+		}
+		// In that epoch they were still registered and counted; from the next one they are not.
+		assert!(expected_weight_of(epoch) > 700);
+		let next = play_epoch(&EpochPlay::honest(&honest, w));
+		assert_eq!(expected_weight_of(next), 700);
+		check_state();
+	});
+}
+
+#[test]
+fn a_host_that_unregisters_leaves_the_denominator_at_once() {
+	ext_with_hosts(10, 100).execute_with(|| {
+		let all: Vec<u64> = (1..=10).collect();
+		play_epoch(&EpochPlay::honest(&all, 100));
+		assert_ok!(Sprint::unregister_host(RuntimeOrigin::signed(10)));
+		let nine: Vec<u64> = (1..=9).collect();
+		let epoch = play_epoch(&EpochPlay::honest(&nine, 100));
+		assert_eq!(expected_weight_of(epoch), 900);
+		assert_eq!(rewards_of(epoch)[&1], R0 / 9);
+	});
+}
+
+#[test]
+fn missed_votes_cost_ten_percent_each_to_the_treasury() {
+	ext_with_hosts(5, 100).execute_with(|| {
+		let all: Vec<u64> = (1..=5).collect();
+		// Host 5 commits but never votes: it misses a vote on each of the other four (who are
+		// still accepted: 300 of 400 committee weight voted valid).
+		let play = EpochPlay {
+			commits: all.iter().map(|&h| (h, 100)).collect(),
+			voters: vec![1, 2, 3, 4],
+			verdict: |_, _| Verdict::Valid,
+		};
+		play_epoch(&play);
+		assert_eq!(pallet_sprint::MissedVotes::<Test>::get(0, 5), 4);
+		let share = R0 / 5;
+		let rewards = rewards_of(0);
+		assert_eq!(rewards[&1], share);
+		assert_eq!(rewards[&5], share * 6 / 10);
+		assert!(System::events().iter().any(|r| r.event
+			== RuntimeEvent::Issuance(Event::HostRewarded {
+				epoch: 0,
+				host: 5,
+				weight: 100,
+				amount: share * 6 / 10,
+				penalty: share * 4 / 10,
+			})));
+		let (reward, to_hosts, to_treasury) = reward_of(0);
+		assert_eq!(reward, R0);
+		assert_eq!(to_hosts + to_treasury, R0);
+		assert_eq!(to_treasury, share * 4 / 10);
+		// Ten or more missed votes take the whole share, never more.
+		assert_eq!(Issuance::penalty_rate(10, Perbill::from_percent(10)), Perbill::one());
+		assert_eq!(Issuance::penalty_rate(u32::MAX, Perbill::from_percent(10)), Perbill::one());
+	});
+}
+
+#[test]
+fn frauds_count_in_the_denominator_and_are_not_paid() {
+	ext_with_hosts(4, 100).execute_with(|| {
+		let all: Vec<u64> = (1..=4).collect();
+		// Everyone votes host 4 invalid: slashed, no weight, no reward; its share to the treasury.
+		let play = EpochPlay {
+			commits: all.iter().map(|&h| (h, 100)).collect(),
+			voters: all.clone(),
+			verdict: |_, host| if host == 4 { Verdict::Invalid } else { Verdict::Valid },
+		};
+		play_epoch(&play);
+		assert_eq!(expected_weight_of(0), 400);
+		let rewards = rewards_of(0);
+		assert!(!rewards.contains_key(&4));
+		assert_eq!(rewards[&1], R0 / 4);
+		assert_eq!(Weights::<Test>::get(1, 4), 0);
+		assert_eq!(reward_of(0).2, R0 / 4);
+	});
+}
+
+#[test]
+fn a_dishonest_third_cannot_slash_and_can_only_withhold() {
+	ext_with_hosts(4, 100).execute_with(|| {
+		let all: Vec<u64> = (1..=4).collect();
+		// Host 1 votes everyone invalid: a third of each committee's weight.
+		let play = EpochPlay {
+			commits: all.iter().map(|&h| (h, 100)).collect(),
+			voters: all.clone(),
+			verdict: |voter, _| if voter == 1 { Verdict::Invalid } else { Verdict::Valid },
+		};
+		let bond_of = |h| {
+			Balances::balance_on_hold(
+				&RuntimeHoldReason::Sprint(pallet_sprint::HoldReason::HostBond),
+				&h,
+			)
+		};
+		play_epoch(&play);
+		// Valid weight 200 of 300 is not more than 2/3: not accepted, but nobody is slashed.
+		for h in 2..=4 {
+			assert_eq!(bond_of(h), BOND, "host {h} keeps its bond");
+			assert_eq!(Weights::<Test>::get(1, h), 0);
+		}
+		// Host 1's committee is honest: it is accepted.
+		assert_eq!(Weights::<Test>::get(1, 1), 100);
+		assert_eq!(rewards_of(0).len(), 1);
+	});
+}
+
+/// `Σ_{k ≤ n} R0 / 2^floor(k / I)` in closed form: full intervals `j < J` pay
+/// `I · R0 / 2^j`, the current one `(n mod I + 1) · R0 / 2^J`.
+fn closed_form_minted(n: u32, interval: u32, r0: u128) -> u128 {
+	let j_now = n / interval;
+	let full: u128 = (0..j_now).map(|j| interval as u128 * (r0 >> j)).sum();
+	full + ((n % interval) as u128 + 1) * (r0 >> j_now)
+}
+
+#[test]
+fn halvings_and_the_cap_match_the_closed_form() {
+	// Halving every 4 epochs; the cap binds in epoch 14, after three halvings (at 4, 8, 12):
+	// by epoch 13 the schedule minted 4·(1 + 1/2 + 1/4) M + 2 · 125,000 = 7.25 M.
+	let mut params = issuance_params();
+	params.mining_cap = 7_300_000;
+	ext_with(1, 100, params.clone()).execute_with(|| {
+		let mut previous = 0;
+		for epoch in 0..18u32 {
+			play_epoch(&EpochPlay::honest(&[1], 100));
+			let closed = closed_form_minted(epoch, 4, R0).min(params.mining_cap);
+			assert_eq!(TotalMinted::<Test>::get(), closed, "epoch {epoch}");
+			let (reward, to_hosts, _) = reward_of(epoch);
+			assert_eq!(reward, closed - previous, "epoch {epoch}");
+			// The lone host is paid the whole reward.
+			assert_eq!(to_hosts, reward);
+			previous = closed;
+			assert!(TotalMinted::<Test>::get() <= params.mining_cap);
+			check_state();
+		}
+		assert_eq!(reward_of(12).0, 125_000);
+		assert_eq!(reward_of(14).0, 50_000, "the cap's last partial epoch");
+		assert_eq!(reward_of(15).0, 0);
+		assert!(System::events().iter().any(|r| r.event
+			== RuntimeEvent::Issuance(Event::MiningCapReached {
+				epoch: 14,
+				total_minted: 7_300_000
+			})));
+		assert_eq!(Issuance::cap_left(), 0);
+		assert_eq!(Issuance::epoch_reward(40), 0);
+	});
+}
+
+#[test]
+fn the_api_reports_rewards_and_halvings() {
+	ext_with_hosts(1, 100).execute_with(|| {
+		assert_eq!(Issuance::epoch_reward(0), R0);
+		assert_eq!(Issuance::epoch_reward(4), R0 / 2);
+		assert_eq!(Issuance::next_halving_after(0), 4);
+		assert_eq!(Issuance::next_halving_after(3), 4);
+		assert_eq!(Issuance::next_halving_after(4), 8);
+		assert_eq!(Issuance::cap_left(), 10_000_000);
+		play_epoch(&EpochPlay::honest(&[1], 100));
+		assert_eq!(Issuance::cap_left(), 10_000_000 - R0);
+		assert_eq!(LastPaidEpoch::<Test>::get(), Some(0));
+	});
+}
+
+#[test]
+fn nothing_is_minted_when_nobody_was_expected() {
+	ext_with_hosts(1, 100).execute_with(|| {
+		assert_ok!(Sprint::unregister_host(RuntimeOrigin::signed(1)));
+		play_epoch(&EpochPlay { commits: vec![], voters: vec![], verdict: |_, _| Verdict::Valid });
+		assert_eq!(reward_of(0), (0, 0, 0));
+		assert_eq!(TotalMinted::<Test>::get(), 0);
+	});
+}
+
+#[test]
+fn params_change_only_by_root_from_the_next_epoch_settled() {
+	ext_with_hosts(1, 100).execute_with(|| {
+		let mut p = issuance_params();
+		p.initial_reward = 2 * R0;
+		assert_noop!(
+			Issuance::set_params(RuntimeOrigin::signed(1), p.clone()),
+			DispatchError::BadOrigin
+		);
+		let mut bad = p.clone();
+		bad.halving_interval = 0;
+		assert_noop!(
+			Issuance::set_params(RuntimeOrigin::root(), bad),
+			Error::<Test>::InvalidParams
+		);
+		let mut bad = p.clone();
+		bad.max_missed_epochs = 0;
+		assert_noop!(
+			Issuance::set_params(RuntimeOrigin::root(), bad),
+			Error::<Test>::InvalidParams
+		);
+
+		assert_ok!(Issuance::set_params(RuntimeOrigin::root(), p.clone()));
+		assert_eq!(Params::<Test>::get(), issuance_params());
+		play_epoch(&EpochPlay::honest(&[1], 100));
+		assert_eq!(reward_of(0).0, R0, "epoch 0 is paid with the old params");
+		assert_eq!(Params::<Test>::get(), p);
+		assert!(System::events()
+			.iter()
+			.any(|r| r.event == RuntimeEvent::Issuance(Event::ParamsApplied { epoch: 1 })));
+		play_epoch(&EpochPlay::honest(&[1], 100));
+		assert_eq!(reward_of(1).0, 2 * R0);
+
+		// The cap cannot go below what was minted.
+		let mut low = p.clone();
+		low.mining_cap = 3 * R0 - 1;
+		assert_noop!(
+			Issuance::set_params(RuntimeOrigin::root(), low),
+			Error::<Test>::CapBelowMinted
+		);
+	});
+}
+
+#[test]
+fn genesis_params_round_trip_through_json() {
+	let json = serde_json::to_value(crate::IssuanceParams::<u128>::default()).unwrap();
+	assert_eq!(json["initialReward"], serde_json::json!(310_000_000_000_000u64));
+	assert_eq!(json["halvingInterval"], 1_461);
+	let back: crate::IssuanceParams<u128> = serde_json::from_value(json).unwrap();
+	assert_eq!(back, Default::default());
+}
+
+#[test]
+fn integrity_test_passes() {
+	ext_with_hosts(1, 100).execute_with(|| {
+		use polkadot_sdk::frame_support::traits::Hooks;
+		<Issuance as Hooks<u64>>::integrity_test();
+	});
+}

@@ -1,0 +1,210 @@
+//! Benchmarks (FRAME v2) of every call and of the two per-host settlement steps, each in its
+//! worst case for the configured bounds: the longest endpoint, `MaxHosts` validators behind
+//! every committee draw, committees of `MaxCommitteeSize` drawn (not cached), every committee
+//! member recorded as having missed its vote.
+//!
+//! `scripts/benchmark` runs them on the runtime and writes `weights.rs`.
+
+use alloc::vec::Vec;
+use polkadot_sdk::{
+	frame_benchmarking::v2::*,
+	frame_support::{
+		traits::{
+			fungible::{Inspect, Mutate},
+			Get,
+		},
+		BoundedVec,
+	},
+	frame_system::{self, RawOrigin},
+	sp_runtime::traits::Saturating,
+};
+
+use crate::{pallet::*, types::*, Endpoint};
+
+const SEED: u32 = 0;
+
+/// The longest valid endpoint.
+fn long_endpoint() -> Endpoint {
+	let mut url = b"https://".to_vec();
+	url.resize(MAX_ENDPOINT_LEN as usize, b'a');
+	Endpoint::truncate_from(url)
+}
+
+/// An account that can afford the bond several times over.
+fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId {
+	let who: T::AccountId = account(name, index, SEED);
+	let bond = Params::<T>::get().host_bond;
+	let amount = bond
+		.saturating_mul(10u32.into())
+		.saturating_add(T::Currency::minimum_balance().saturating_mul(1_000u32.into()));
+	T::Currency::set_balance(&who, amount);
+	who
+}
+
+/// A registered host (with its worker key).
+fn host<T: Config>(index: u32) -> (T::AccountId, T::AccountId) {
+	let host = funded::<T>("host", index);
+	let worker: T::AccountId = account("worker", index, SEED);
+	Pallet::<T>::do_register(
+		host.clone(),
+		long_endpoint(),
+		worker.clone(),
+		Params::<T>::get().host_bond,
+		0,
+	)
+	.expect("a funded host registers");
+	(host, worker)
+}
+
+/// Moves the clock to `offset` blocks into the current epoch.
+fn at_offset<T: Config>(offset: u32) {
+	let start = EpochStart::<T>::get();
+	frame_system::Pallet::<T>::set_block_number(start.saturating_add(offset.into()));
+}
+
+/// Largest committees, and `MaxHosts` validators of weight 1 in the current epoch (the
+/// deepest binary search), plus `heavy` with a weight that puts it on every committee.
+fn validators<T: Config>(heavy: &T::AccountId) -> EpochIndex {
+	let mut params = Params::<T>::get();
+	params.committee_size = T::MaxCommitteeSize::get();
+	Params::<T>::put(params);
+	let epoch = CurrentEpoch::<T>::get();
+	for i in 0..T::MaxHosts::get() {
+		let v: T::AccountId = account("validator", i, SEED);
+		Pallet::<T>::set_weight(epoch, &v, 1);
+	}
+	Pallet::<T>::set_weight(epoch, heavy, u64::MAX / 4);
+	SamplingSeed::<T>::insert(epoch, [7u8; 32]);
+	epoch
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn register_host() {
+		let caller = funded::<T>("caller", 0);
+		let worker: T::AccountId = account("worker", 0, SEED);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()), long_endpoint(), worker);
+		assert!(Hosts::<T>::contains_key(&caller));
+	}
+
+	#[benchmark]
+	fn update_host() {
+		let (caller, _) = host::<T>(0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()), long_endpoint());
+	}
+
+	#[benchmark]
+	fn set_worker_key() {
+		let (caller, old) = host::<T>(0);
+		let new: T::AccountId = account("new-worker", 0, SEED);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), new.clone());
+		assert!(HostOfWorker::<T>::get(&old).is_none());
+		assert!(HostOfWorker::<T>::get(&new).is_some());
+	}
+
+	#[benchmark]
+	fn unregister_host() {
+		let (caller, _) = host::<T>(0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()));
+		assert!(!Hosts::<T>::contains_key(&caller));
+	}
+
+	#[benchmark]
+	fn withdraw_bond() {
+		let (caller, _) = host::<T>(0);
+		Pallet::<T>::do_unregister(caller.clone()).expect("registered");
+		CurrentEpoch::<T>::mutate(|e| *e = e.saturating_add(1));
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()));
+		assert!(Unbondings::<T>::get(&caller).is_none());
+	}
+
+	#[benchmark]
+	fn commit() {
+		let (caller, worker) = host::<T>(0);
+		let params = Params::<T>::get();
+		at_offset::<T>(params.sprint_length);
+		let epoch = CurrentEpoch::<T>::get();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(worker), epoch, [1u8; 32], params.max_count);
+		assert!(Commitments::<T>::contains_key(epoch, &caller));
+	}
+
+	#[benchmark]
+	fn set_params() {
+		let params = Params::<T>::get();
+		#[extrinsic_call]
+		_(RawOrigin::Root, params);
+		assert!(PendingParams::<T>::get().is_some());
+	}
+
+	/// `n` verdicts, each on a host whose committee is drawn by this call. The proof size is
+	/// measured, not estimated per read: the setup holds the full `MaxHosts` validators, and
+	/// the draws' binary searches share most of their trie paths, which a per-read estimate
+	/// would count again for every read.
+	#[benchmark(pov_mode = Measured)]
+	fn submit_verdicts(n: Linear<1, { T::MaxVerdictBatch::get() }>) {
+		let (validator, worker) = host::<T>(0);
+		let epoch = validators::<T>(&validator);
+		let mut verdicts = Vec::new();
+		for i in 0..n {
+			let h: T::AccountId = account("committed", i, SEED);
+			Commitments::<T>::insert(epoch, &h, Commitment { root: [2u8; 32], count: 1 });
+			assert!(
+				Pallet::<T>::draw_committee(epoch, &h).contains(&validator),
+				"the heavy validator is on every committee"
+			);
+			verdicts.push((h, Verdict::Valid));
+		}
+		at_offset::<T>(Params::<T>::get().commit_end());
+		#[extrinsic_call]
+		_(RawOrigin::Signed(worker), epoch, BoundedVec::truncate_from(verdicts));
+		assert_eq!(
+			Tallies::<T>::get(epoch, account::<T::AccountId>("committed", 0, SEED)).votes,
+			1
+		);
+	}
+
+	/// Judging one committed host: its committee drawn here, every member's weight and vote
+	/// read, every member recorded as having missed its vote. Proof size measured (see
+	/// `submit_verdicts`).
+	#[benchmark(pov_mode = Measured)]
+	fn settle_host() {
+		let (heavy, _) = host::<T>(0);
+		let epoch = validators::<T>(&heavy);
+		let (target, _) = host::<T>(1);
+		Commitments::<T>::insert(epoch, &target, Commitment { root: [2u8; 32], count: 1 });
+		let params = Params::<T>::get();
+		let mut stats = SettlementStatsRecord::default();
+		#[block]
+		{
+			Pallet::<T>::settle_host(epoch, &target, &params, &mut stats);
+		}
+		assert_eq!(stats.rejected, 1);
+		assert_eq!(MissedVotes::<T>::get(epoch, &heavy), 1);
+	}
+
+	/// This pallet's part of paying one accepted host (the reward itself is the issuance
+	/// pallet's and is benchmarked there).
+	#[benchmark]
+	fn pay_host() {
+		let epoch = CurrentEpoch::<T>::get();
+		let h: T::AccountId = account("accepted", 0, SEED);
+		let index = ValidatorCount::<T>::get(epoch.saturating_add(1));
+		Pallet::<T>::set_weight(epoch.saturating_add(1), &h, 10);
+		MissedVotes::<T>::insert(epoch, &h, 1);
+		#[block]
+		{
+			Pallet::<T>::pay_host(epoch, index);
+		}
+	}
+
+	impl_benchmark_test_suite!(Pallet, crate::mock::ext_with_hosts(2), crate::mock::Test);
+}
