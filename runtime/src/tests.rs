@@ -263,19 +263,29 @@ fn settlement_of_10_000_hosts_fits_in_half_a_block() {
 	type IssuanceWeights = pallet_issuance::weights::SubstrateWeight<Runtime>;
 	const HOSTS: u32 = 10_000;
 	let half = Perbill::from_percent(50) * MAXIMUM_BLOCK_WEIGHT;
-	let per_block =
-		<<Runtime as pallet_sprint::Config>::MaxSettlementsPerBlock as Get<u32>>::get() as u64;
 
-	// By the weights: a block judging or paying `MaxSettlementsPerBlock` hosts.
-	let judge = SprintWeights::settle_host().saturating_mul(per_block);
-	let pay = SprintWeights::pay_host()
-		.saturating_add(IssuanceWeights::reward_host())
-		.saturating_mul(per_block)
+	// By the weights: a block judging or paying as many hosts as fit.
+	let judge_n = Sprint::settlements_per_block(SprintWeights::settle_host()) as u64;
+	let pay_step = SprintWeights::pay_host().saturating_add(IssuanceWeights::reward_host());
+	let pay_n = Sprint::settlements_per_block(pay_step) as u64;
+	let judge = SprintWeights::settle_host().saturating_mul(judge_n);
+	let pay = pay_step
+		.saturating_mul(pay_n)
 		.saturating_add(IssuanceWeights::begin_payout())
 		.saturating_add(IssuanceWeights::end_payout());
-	assert!(judge.all_lte(half), "judging {per_block} hosts: {judge:?} > {half:?}");
-	assert!(pay.all_lte(half), "paying {per_block} hosts: {pay:?} > {half:?}");
-	let blocks = 2 * (HOSTS as u64).div_ceil(per_block) + 1;
+	assert!(judge.all_lte(half), "judging {judge_n} hosts: {judge:?} > {half:?}");
+	assert!(pay.all_lte(half), "paying {pay_n} hosts: {pay:?} > {half:?}");
+	let blocks = (HOSTS as u64).div_ceil(judge_n) + (HOSTS as u64).div_ceil(pay_n) + 1;
+	println!(
+		"settlement of {HOSTS} hosts: {judge_n} judged per block ({judge:?}), {pay_n} paid per \
+		 block ({pay:?}); at most {blocks} blocks"
+	);
+	// A full batch of verdicts fits in one extrinsic.
+	let max_extrinsic =
+		RuntimeBlockWeights::get().get(DispatchClass::Normal).max_extrinsic.expect("bounded");
+	let batch = <<Runtime as pallet_sprint::Config>::MaxVerdictBatch as Get<u32>>::get();
+	let verdicts = SprintWeights::submit_verdicts(batch);
+	assert!(verdicts.all_lte(max_extrinsic), "{batch} verdicts: {verdicts:?} > {max_extrinsic:?}");
 	let mainnet = pallet_sprint::SprintParams::<Balance>::default();
 	let settlement_phase = (mainnet.epoch_length - mainnet.validation_end()) as u64;
 	assert!(blocks <= settlement_phase, "{blocks} blocks > the {settlement_phase}-block phase");
@@ -355,5 +365,48 @@ fn settlement_of_10_000_hosts_fits_in_half_a_block() {
 		assert_eq!(pallet_issuance::TotalMinted::<Runtime>::get(), 310_000 * GNK);
 		Issuance::do_try_state().unwrap();
 		Sprint::do_try_state().unwrap();
+	});
+}
+
+/// PROTOCOL §3: as a parachain the seeds come from the relay chain's per-block randomness in the
+/// verified relay-chain state proof; without it (`--dev`'s mocked relay chain), from the parent
+/// hash.
+#[test]
+fn epoch_seeds_come_from_relay_randomness_when_there_is_some() {
+	use codec::Encode;
+	use cumulus_pallet_parachain_system::{OnSystemEvent, RelayChainStateProof};
+	use cumulus_primitives_core::relay_chain::well_known_keys::CURRENT_BLOCK_RANDOMNESS;
+	use pallet_sprint::EpochRandomness;
+	let proof_with = |randomness: Option<[u8; 32]>| {
+		let mut builder =
+			polkadot_sdk::cumulus_test_relay_sproof_builder::RelayStateSproofBuilder::default();
+		if let Some(r) = randomness {
+			builder
+				.additional_key_values
+				.push((CURRENT_BLOCK_RANDOMNESS.to_vec(), Some(r).encode()));
+		}
+		let para_id = builder.para_id;
+		let (root, proof) = builder.into_state_root_and_proof();
+		RelayChainStateProof::new(para_id, root, proof).expect("a valid proof")
+	};
+	type Seeds = pallet_sprint::RelayChainRandomness<Runtime>;
+	preset_ext("development").execute_with(|| {
+		System::set_parent_hash([5; 32].into());
+		configs::NoteRelayRandomness::on_relay_state_proof(&proof_with(Some([9; 32])));
+		assert_eq!(pallet_sprint::RelayRandomness::<Runtime>::get(), Some([9; 32]));
+		let mut input = [9u8; 32].to_vec();
+		input.extend_from_slice(b"epoch");
+		input.extend_from_slice(&3u32.to_le_bytes());
+		assert_eq!(Seeds::seed(3, b"epoch"), sp_io::hashing::blake2_256(&input));
+		assert_ne!(Seeds::seed(3, b"epoch"), Seeds::seed(3, b"sampling"));
+		assert_ne!(Seeds::seed(3, b"epoch"), Seeds::seed(4, b"epoch"));
+
+		// A relay block without randomness: the parent-hash fallback, never a stale value.
+		configs::NoteRelayRandomness::on_relay_state_proof(&proof_with(None));
+		assert_eq!(pallet_sprint::RelayRandomness::<Runtime>::get(), None);
+		assert_eq!(
+			Seeds::seed(3, b"epoch"),
+			pallet_sprint::ParentHashRandomness::<Runtime>::seed(3, b"epoch")
+		);
 	});
 }

@@ -45,6 +45,7 @@ impl pallet_sprint::Config for Test {
 	type MaxCommitteeSize = ConstU32<16>;
 	type MaxVerdictBatch = ConstU32<4>;
 	type MaxSettlementsPerBlock = ConstU32<3>;
+	type SettlementWeight = UnlimitedWeight;
 	type MaxCleanupPerBlock = ConstU32<8>;
 	type Treasury = TreasuryAccount;
 	type Rewards = Issuance;
@@ -59,6 +60,8 @@ impl pallet_issuance::Config for Test {
 
 polkadot_sdk::frame_support::parameter_types! {
 	pub const TreasuryAccount: AccountId = 999;
+	pub const UnlimitedWeight: polkadot_sdk::frame_support::weights::Weight =
+		polkadot_sdk::frame_support::weights::Weight::MAX;
 }
 
 /// The host bond of the tests.

@@ -54,6 +54,14 @@ impl<T: Config> Pallet<T> {
 		(weight, epoch, phase)
 	}
 
+	/// Notes the relay chain's randomness of this block's relay parent (`None` when it gave
+	/// none), for [`RelayChainRandomness`](crate::RelayChainRandomness). Called by the runtime
+	/// once per block from the verified relay-chain state proof. Returns the weight used.
+	pub fn note_relay_randomness(randomness: Option<[u8; 32]>) -> Weight {
+		RelayRandomness::<T>::set(randomness);
+		T::DbWeight::get().writes(1)
+	}
+
 	/// The current epoch, its phase at this block, and the block's offset in the epoch.
 	pub fn current_phase() -> (EpochIndex, Phase, u32) {
 		let now = polkadot_sdk::frame_system::Pallet::<T>::block_number();
@@ -102,7 +110,8 @@ impl<T: Config> Pallet<T> {
 
 	/// Invariants: each epoch's total weight is the sum of its weights and the last running sum
 	/// of its validators; every host's worker key points back to it; the host count is within
-	/// `MaxHosts`; committees are within the committee size.
+	/// `MaxHosts`; settlement either judges or pays, and pays only accepted hosts; committees are
+	/// within the committee size.
 	#[cfg(any(feature = "try-runtime", feature = "std"))]
 	pub fn do_try_state() -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
 		let epoch = CurrentEpoch::<T>::get();
@@ -122,6 +131,16 @@ impl<T: Config> Pallet<T> {
 			HostOfWorker::<T>::iter().count() as u32 == Hosts::<T>::count(),
 			"worker keys without a host"
 		);
+		ensure!(
+			!(SettlementCursor::<T>::exists() && PayoutCursor::<T>::exists()),
+			"settlement is judging and paying at once"
+		);
+		if let Some(next) = PayoutCursor::<T>::get() {
+			ensure!(
+				next <= ValidatorCount::<T>::get(epoch.saturating_add(1)),
+				"the payout cursor is past the accepted hosts"
+			);
+		}
 		let size = Params::<T>::get().committee_size as usize;
 		ensure!(
 			Committees::<T>::iter_prefix_values(epoch).all(|c| c.len() <= size),

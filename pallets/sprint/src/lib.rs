@@ -120,19 +120,42 @@ pub trait EpochRandomness {
 	fn seed(epoch: EpochIndex, subject: &[u8]) -> [u8; 32];
 }
 
+/// `blake2_256(source ‖ subject ‖ u32_le(epoch))`.
+fn mix(source: &[u8; 32], epoch: EpochIndex, subject: &[u8]) -> [u8; 32] {
+	let mut input = alloc::vec::Vec::with_capacity(32 + subject.len() + 4);
+	input.extend_from_slice(source);
+	input.extend_from_slice(subject);
+	input.extend_from_slice(&epoch.to_le_bytes());
+	polkadot_sdk::sp_io::hashing::blake2_256(&input)
+}
+
 /// The dev-mode seed: `blake2_256(parent_hash ‖ subject ‖ u32_le(epoch))`. The parent hash is
 /// known to the block author one block ahead, so this is for chains without a relay chain
-/// (`--dev`); a parachain uses the relay chain's randomness instead.
+/// (`--dev`); a parachain uses the relay chain's randomness ([`RelayChainRandomness`]).
 pub struct ParentHashRandomness<T>(core::marker::PhantomData<T>);
 
 impl<T: frame_system::Config<Hash = H256>> EpochRandomness for ParentHashRandomness<T> {
 	fn seed(epoch: EpochIndex, subject: &[u8]) -> [u8; 32] {
-		let parent = frame_system::Pallet::<T>::parent_hash();
-		let mut input = alloc::vec::Vec::with_capacity(32 + subject.len() + 4);
-		input.extend_from_slice(parent.as_ref());
-		input.extend_from_slice(subject);
-		input.extend_from_slice(&epoch.to_le_bytes());
-		polkadot_sdk::sp_io::hashing::blake2_256(&input)
+		mix(&frame_system::Pallet::<T>::parent_hash().0, epoch, subject)
+	}
+}
+
+/// The parachain seed (PROTOCOL §3): `blake2_256(relay_randomness ‖ subject ‖ u32_le(epoch))`,
+/// where `relay_randomness` is the BABE VRF output of the relay parent of the previous
+/// parachain block, noted by the runtime from the verified relay-chain state proof
+/// ([`Pallet::note_relay_randomness`], called from the parachain-system inherent). Neither the
+/// collator nor anyone else knows it before that relay block exists, and the collator cannot
+/// grind it. When the relay chain gave none for that block (a secondary plain BABE slot), and in
+/// dev mode (no relay chain: the mocked state proof carries no randomness), the seed falls back
+/// to [`ParentHashRandomness`].
+pub struct RelayChainRandomness<T>(core::marker::PhantomData<T>);
+
+impl<T: Config + frame_system::Config<Hash = H256>> EpochRandomness for RelayChainRandomness<T> {
+	fn seed(epoch: EpochIndex, subject: &[u8]) -> [u8; 32] {
+		match RelayRandomness::<T>::get() {
+			Some(relay) => mix(&relay, epoch, subject),
+			None => ParentHashRandomness::<T>::seed(epoch, subject),
+		}
 	}
 }
 
@@ -175,9 +198,15 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxVerdictBatch: Get<u32>;
 
-		/// Hosts settled per block in the Settlement phase.
+		/// The most hosts judged, or paid, in one block of the Settlement phase.
 		#[pallet::constant]
 		type MaxSettlementsPerBlock: Get<u32>;
+
+		/// The most weight settlement may use in one block: each block judges (or pays) as many
+		/// hosts as their benchmarked weight fits in it, at most `MaxSettlementsPerBlock`, at
+		/// least one.
+		#[pallet::constant]
+		type SettlementWeight: Get<Weight>;
 
 		/// Storage keys of old epochs removed per block.
 		#[pallet::constant]
@@ -371,6 +400,12 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type CleanupProgress<T: Config> =
 		StorageValue<_, (u8, BoundedVec<u8, ConstU32<256>>), OptionQuery>;
+
+	/// The relay chain's randomness as of the latest parachain block's relay parent (BABE's
+	/// per-block VRF output), or none when the relay chain gave none; see
+	/// [`RelayChainRandomness`].
+	#[pallet::storage]
+	pub type RelayRandomness<T: Config> = StorageValue<_, [u8; 32], OptionQuery>;
 
 	/// Bonds of hosts that unregistered, until withdrawn.
 	#[pallet::storage]

@@ -1,5 +1,6 @@
 //! Settlement (PROTOCOL §6–§7): after Validation, every host is settled once, a bounded number
-//! per block (`MaxSettlementsPerBlock`), walking `Hosts` with a cursor.
+//! per block (as many as `SettlementWeight` fits by the benchmarked weights, at most
+//! `MaxSettlementsPerBlock`), walking `Hosts` with a cursor.
 //!
 //! For a host that committed, with `W` the total weight of its committee and `valid`/`invalid`
 //! the weight that voted each way:
@@ -54,10 +55,19 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Judges up to `MaxSettlementsPerBlock` hosts; after the last, starts the payout.
+	/// How many steps of weight `step` one block may take: as many as fit in
+	/// `SettlementWeight`, at most `MaxSettlementsPerBlock`, at least one.
+	pub fn settlements_per_block(step: Weight) -> u32 {
+		let budget = T::SettlementWeight::get();
+		let by_time = budget.ref_time().checked_div(step.ref_time()).unwrap_or(u64::MAX);
+		let by_proof = budget.proof_size().checked_div(step.proof_size()).unwrap_or(u64::MAX);
+		by_time.min(by_proof).min(T::MaxSettlementsPerBlock::get() as u64).max(1) as u32
+	}
+
+	/// Judges the hosts that fit in this block; after the last, starts the payout.
 	fn judge_some(epoch: EpochIndex) -> Weight {
 		let db = T::DbWeight::get();
-		let limit = T::MaxSettlementsPerBlock::get() as usize;
+		let limit = Self::settlements_per_block(T::WeightInfo::settle_host()) as usize;
 		let cursor = SettlementCursor::<T>::get();
 		let keys: Vec<T::AccountId> = match &cursor {
 			Some(raw) => {
@@ -93,7 +103,8 @@ impl<T: Config> Pallet<T> {
 		let db = T::DbWeight::get();
 		let following = epoch.saturating_add(1);
 		let count = ValidatorCount::<T>::get(following);
-		let end = next.saturating_add(T::MaxSettlementsPerBlock::get()).min(count);
+		let step = T::WeightInfo::pay_host().saturating_add(T::Rewards::max_reward_weight());
+		let end = next.saturating_add(Self::settlements_per_block(step)).min(count);
 		let mut weight = db.reads_writes(2, 1);
 		for index in next..end {
 			weight.saturating_accrue(Self::pay_host(epoch, index));

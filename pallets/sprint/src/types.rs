@@ -56,7 +56,9 @@ pub struct SprintParams<Balance> {
 	pub accept_threshold: Perbill,
 	/// Share of the bond a host found fraudulent loses.
 	pub fraud_slash: Perbill,
-	/// Balance a host reserves to register.
+	/// Balance a host reserves to register. A change applies to registrations from the next
+	/// epoch on; registered hosts keep the bond they hold (their `HostInfo::bond`), and that is
+	/// what a fraud slash takes its share of and what unregistering returns.
 	pub host_bond: Balance,
 	/// The Sprint's model (PROTOCOL §4).
 	pub model: ModelConfig,

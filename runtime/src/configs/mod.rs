@@ -40,8 +40,9 @@ use super::{
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, CollatorSelection, ConsensusHook, Hash,
 	Issuance, MessageQueue, Nonce, PalletInfo, ParachainSystem, Runtime, RuntimeCall, RuntimeEvent,
 	RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Session, SessionKeys,
-	System, WeightToFee, XcmpQueue, AVERAGE_ON_INITIALIZE_RATIO, EXISTENTIAL_DEPOSIT, HOURS,
-	MAXIMUM_BLOCK_WEIGHT, NORMAL_DISPATCH_RATIO, SLOT_DURATION, TRANSACTION_BYTE_FEE, VERSION,
+	Sprint, System, WeightToFee, XcmpQueue, AVERAGE_ON_INITIALIZE_RATIO, EXISTENTIAL_DEPOSIT,
+	HOURS, MAXIMUM_BLOCK_WEIGHT, NORMAL_DISPATCH_RATIO, SLOT_DURATION, TRANSACTION_BYTE_FEE,
+	VERSION,
 };
 use xcm_config::{RelayLocation, XcmOriginToTransactDispatchOrigin};
 
@@ -159,7 +160,7 @@ parameter_types! {
 impl cumulus_pallet_parachain_system::Config for Runtime {
 	type WeightInfo = ();
 	type RuntimeEvent = RuntimeEvent;
-	type OnSystemEvent = ();
+	type OnSystemEvent = NoteRelayRandomness;
 	type SelfParaId = parachain_info::Pallet<Runtime>;
 	type OutboundXcmpMessageSource = XcmpQueue;
 	type DmpQueue = frame_support::traits::EnqueueWithOrigin<MessageQueue, RelayOrigin>;
@@ -285,22 +286,59 @@ parameter_types! {
 	pub TreasuryAccount: AccountId = PalletId(*b"gonka/tr").into_account_truncating();
 }
 
+parameter_types! {
+	/// Settlement takes at most half of a block's weight and proof size (PROTOCOL §2: bounded
+	/// work per block); with the benchmarked weights that is 3 hosts judged (the proof of their
+	/// committee draws binds) or 32 paid per block.
+	pub SettlementWeight: Weight = Perbill::from_percent(50) * MAXIMUM_BLOCK_WEIGHT;
+}
+
 /// The most hosts registered at once. Settlement walks the hosts with a cursor across blocks, so
 /// this bounds storage, not a block's work.
 pub const MAX_HOSTS: u32 = 10_000;
 
-/// The sprint pallet. Epoch seeds come from the parent block hash mixed with the epoch
-/// (`ParentHashRandomness`): that is the dev-mode source of PROTOCOL §3, and for now also the one
-/// used as a parachain — relay-chain randomness (BABE, read from the relay state proof) replaces it
-/// before mainnet. A collator could grind the parent hash; the relay source removes that.
+/// Notes, in every block's parachain inherent, the relay chain's randomness of its relay parent
+/// (BABE's per-block VRF output, `CURRENT_BLOCK_RANDOMNESS`, which collators put in the verified
+/// relay-chain state proof) for the sprint pallet's seeds (PROTOCOL §3).
+pub struct NoteRelayRandomness;
+
+impl cumulus_pallet_parachain_system::OnSystemEvent for NoteRelayRandomness {
+	fn on_validation_data(_: &cumulus_primitives_core::PersistedValidationData) {}
+
+	fn on_validation_code_applied() {}
+
+	fn on_relay_state_proof(
+		proof: &cumulus_pallet_parachain_system::RelayChainStateProof,
+	) -> Weight {
+		// BABE stores it as `Option<Randomness>`; absent or `None` (a secondary plain slot, or
+		// the mocked relay chain of `--dev`) leaves the pallet on its parent-hash fallback.
+		let randomness = proof
+			.read_optional_entry::<Option<[u8; 32]>>(
+				cumulus_primitives_core::relay_chain::well_known_keys::CURRENT_BLOCK_RANDOMNESS,
+			)
+			.ok()
+			.flatten()
+			.flatten();
+		Sprint::note_relay_randomness(randomness)
+	}
+}
+
+/// The sprint pallet. Epoch seeds come from the relay chain's randomness
+/// (`RelayChainRandomness`, noted by `NoteRelayRandomness`); where there is none — `--dev`, whose
+/// relay chain is mocked — from the parent block hash mixed with the epoch, PROTOCOL §3's dev-mode
+/// source.
 impl pallet_sprint::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
-	type Randomness = pallet_sprint::ParentHashRandomness<Runtime>;
+	type Randomness = pallet_sprint::RelayChainRandomness<Runtime>;
 	type MaxHosts = ConstU32<MAX_HOSTS>;
 	type MaxCommitteeSize = ConstU32<64>;
-	type MaxVerdictBatch = ConstU32<64>;
+	// A batch is weighed as if each verdict drew a committee of `MaxCommitteeSize` among
+	// `MAX_HOSTS` validators (~250 KB of proof each by the benchmarks); 8 keep a full batch well
+	// inside one extrinsic's proof limit.
+	type MaxVerdictBatch = ConstU32<8>;
 	type MaxSettlementsPerBlock = ConstU32<32>;
+	type SettlementWeight = SettlementWeight;
 	type MaxCleanupPerBlock = ConstU32<256>;
 	type Treasury = TreasuryAccount;
 	type Rewards = Issuance;
