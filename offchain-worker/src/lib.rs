@@ -9,3 +9,4 @@
 //! events, and the runtime's metadata to name dispatch errors.
 
 pub mod chain;
+pub mod keys;
