@@ -46,8 +46,8 @@ impl<T: Config> Pallet<T> {
 		LastSettledEpoch::<T>::get().is_some_and(|e| e >= epoch)
 	}
 
-	/// Settles up to `MaxSettlementsPerBlock` hosts of `epoch`: judges them, or once all are
-	/// judged, pays them. Returns the weight used.
+	/// Settles the hosts of `epoch` that fit in this block: judges them, or once all are
+	/// judged, pays them (see `settlements_per_block`). Returns the weight used.
 	pub(crate) fn settle_some(epoch: EpochIndex) -> Weight {
 		match PayoutCursor::<T>::get() {
 			None => Self::judge_some(epoch),
@@ -97,8 +97,8 @@ impl<T: Config> Pallet<T> {
 		weight
 	}
 
-	/// Pays up to `MaxSettlementsPerBlock` accepted hosts from index `next` of the next
-	/// epoch's validators; after the last, the epoch is settled.
+	/// Pays the accepted hosts that fit in this block, from index `next` of the next epoch's
+	/// validators; after the last, the epoch is settled.
 	fn pay_some(epoch: EpochIndex, next: u32) -> Weight {
 		let db = T::DbWeight::get();
 		let following = epoch.saturating_add(1);
