@@ -149,6 +149,13 @@ impl MerkleTree {
 		&self.leaves
 	}
 
+	/// Levels 1, 2, …, the last holding the root (empty for a one-leaf tree): level `l + 1` has
+	/// `ceil(len(l) / 2)` hashes. With the leaves this is the whole tree, e.g. to write it to disk
+	/// and serve proofs from there.
+	pub fn inner_levels(&self) -> &[Vec<Hash>] {
+		&self.levels
+	}
+
 	/// The proof of leaf `index`.
 	pub fn proof(&self, index: u64) -> Result<LeafProof, MerkleError> {
 		let count = self.count();

@@ -15,6 +15,9 @@ use serde::{Deserialize, Serialize};
 /// The environment variable a secret URI may come from instead of a key file.
 pub const SURI_ENV: &str = "GONKA_WORKER_SURI";
 
+/// The environment variable the host account's secret URI may come from (`register`).
+pub const HOST_SURI_ENV: &str = "GONKA_HOST_SURI";
+
 /// What can go wrong with a worker key.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -22,6 +25,8 @@ pub enum KeyError {
 		"no worker key: pass --key-file FILE (see `gonka-worker key generate`) or set {SURI_ENV}"
 	)]
 	Missing,
+	#[error("no key: pass its key file or set {env} to its secret URI")]
+	MissingKey { env: String },
 	#[error("cannot read key file {path}: {source}")]
 	Read { path: String, source: std::io::Error },
 	#[error("key file {path} is not a gonka worker key file: {reason}")]
@@ -78,15 +83,24 @@ impl WorkerKey {
 
 	/// From a key file, or else from `GONKA_WORKER_SURI`.
 	pub fn load(file: Option<&Path>) -> Result<Self, KeyError> {
+		Self::load_from(file, SURI_ENV).map_err(|e| match e {
+			KeyError::MissingKey { .. } => KeyError::Missing,
+			e => e,
+		})
+	}
+
+	/// From a key file, or else from the secret URI in environment variable `env`: how the
+	/// host account's key is loaded for `gonka-worker register` (`GONKA_HOST_SURI`).
+	pub fn load_from(file: Option<&Path>, env: &str) -> Result<Self, KeyError> {
 		match file {
 			Some(path) => Self::from_file(path),
-			None => match std::env::var(SURI_ENV) {
+			None => match std::env::var(env) {
 				Ok(mut suri) => {
-					let key = Self::from_suri(&suri, SURI_ENV);
+					let key = Self::from_suri(&suri, env);
 					suri.zeroize();
 					key
 				},
-				Err(_) => Err(KeyError::Missing),
+				Err(_) => Err(KeyError::MissingKey { env: env.to_string() }),
 			},
 		}
 	}

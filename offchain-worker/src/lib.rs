@@ -4,9 +4,30 @@
 //! the GPUs that computes Sprints, serves Merkle proofs, validates peers, and signs and submits the
 //! host's extrinsics.
 //!
-//! This crate starts with its [`chain`] client: the one way the worker talks to a `gonka-node`,
-//! over JSON-RPC on WebSocket, with the runtime's own types for calls, extrinsics, storage and
-//! events, and the runtime's metadata to name dispatch errors.
+//! * [`chain`]: the one way the worker talks to a `gonka-node` (JSON-RPC over WebSocket, the
+//!   runtime's own types, `SprintApi`, head subscriptions);
+//! * [`worker`]: the loop that follows the chain and does each phase's work once;
+//! * [`store`]: the data directory (hits as found, commitments, what was sent on chain);
+//! * [`server`]: the proof server (`/v1/sprint/{epoch}/proofs`, `/health`, `/metrics`);
+//! * [`validator`]: fetching and judging a host's proofs;
+//! * [`keys`], [`metrics`], [`bench`], [`devnet`].
 
+pub mod bench;
 pub mod chain;
+pub mod devnet;
 pub mod keys;
+pub mod metrics;
+pub mod server;
+pub mod store;
+pub mod validator;
+pub mod worker;
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM.
+pub async fn shutdown_signal() {
+	use tokio::signal::unix::{signal, SignalKind};
+	let mut term = signal(SignalKind::terminate()).expect("can install a SIGTERM handler");
+	tokio::select! {
+		_ = tokio::signal::ctrl_c() => {},
+		_ = term.recv() => {},
+	}
+}

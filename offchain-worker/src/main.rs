@@ -1,10 +1,19 @@
-//! `gonka-worker`: the off-chain half of the protocol. For now its key management; the Sprint,
-//! the proof server and the validator follow (issue 5).
+//! `gonka-worker`: the off-chain half of the protocol.
+//!
+//! * `run`: follow the chain, compute Sprints, serve proofs, validate peers (the service);
+//! * `register`: register the host (sends `sprint.register_host`, signed by the host account);
+//! * `key generate|inspect`: worker keys;
+//! * `bench`: nonces/s and MFU of a model on a backend;
+//! * `devnet`: a whole local network (dev node and three workers) with a live view.
 
-use std::{path::PathBuf, process::ExitCode};
+use std::{net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration};
 
-use clap::{Parser, Subcommand};
-use gonka_worker::keys::WorkerKey;
+use clap::{Args, Parser, Subcommand};
+use gonka_worker::{
+	keys::{WorkerKey, HOST_SURI_ENV},
+	server::ServerLimits,
+	worker::{BackendKind, Cheat, WorkerConfig},
+};
 
 #[derive(Parser)]
 #[command(name = "gonka-worker", version, about = "The gonka worker: Sprints, proofs, validation.")]
@@ -15,10 +24,88 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+	/// Runs the worker: follows the chain, computes each epoch's Sprint, commits, serves proofs
+	/// and validates the hosts whose committee it sits on.
+	Run(RunArgs),
+	/// Registers the host: sends sprint.register_host(endpoint, worker key), signed by the host
+	/// account (its key from --host-key-file or GONKA_HOST_SURI), reserving the host bond.
+	Register(RegisterArgs),
 	/// Worker keys (sr25519). Secrets never go on the command line: they live in a key file
 	/// (mode 0600) or in the GONKA_WORKER_SURI environment variable.
 	#[command(subcommand)]
 	Key(KeyCommand),
+	/// Measures nonces/s (and MFU, given the device's peak) of a model on a backend.
+	Bench(gonka_worker::bench::BenchArgs),
+	/// Runs a local network: `gonka-node --dev` and three CPU workers (Alice, Bob and Charlie
+	/// with the worker keys Dave, Eve and Ferdie), with one live view. Ctrl-C stops everything.
+	Devnet(gonka_worker::devnet::DevnetArgs),
+}
+
+#[derive(Args)]
+struct NodeArgs {
+	/// The node's WebSocket RPC.
+	#[arg(long = "node", env = "GONKA_NODE_URL", default_value = "ws://127.0.0.1:9944")]
+	node_url: String,
+}
+
+#[derive(Args)]
+struct RunArgs {
+	#[command(flatten)]
+	node: NodeArgs,
+	/// The worker key file (default: the secret URI in GONKA_WORKER_SURI).
+	#[arg(long, env = "GONKA_WORKER_KEY_FILE")]
+	key_file: Option<PathBuf>,
+	/// Where the proof server listens.
+	#[arg(long, env = "GONKA_WORKER_LISTEN", default_value = "0.0.0.0:8101")]
+	listen: SocketAddr,
+	/// The URL peers reach this worker at (what `register` puts on chain); shown in /health.
+	#[arg(long, env = "GONKA_WORKER_ENDPOINT")]
+	public_endpoint: Option<String>,
+	/// The Sprint's backend.
+	#[arg(long, env = "GONKA_WORKER_BACKEND", value_enum, default_value = "cpu")]
+	backend: BackendKind,
+	/// Devices, comma-separated: `cpu` for the cpu backend; `cuda:0,cuda:1` (or `auto`) for torch.
+	#[arg(long, env = "GONKA_WORKER_DEVICES", value_delimiter = ',', default_value = "cpu")]
+	devices: Vec<String>,
+	/// Threads of the cpu backend (0: one per core).
+	#[arg(long, env = "GONKA_WORKER_THREADS", default_value_t = 0)]
+	threads: usize,
+	/// The data directory: hits, commitments and what was sent on chain (survives restarts).
+	#[arg(long, env = "GONKA_WORKER_DATA_DIR", default_value = "gonka-worker-data")]
+	data_dir: PathBuf,
+	/// Blocks before the Commit phase at which the Sprint stops, to commit in time.
+	#[arg(long, default_value_t = 1)]
+	commit_margin_blocks: u32,
+	/// Time limit of one proof fetch from a peer, in seconds.
+	#[arg(long, default_value_t = 10)]
+	fetch_timeout_secs: u64,
+	/// Proof requests per second each client IP may make.
+	#[arg(long, default_value_t = 20.0)]
+	rate_limit: f64,
+	/// Proof requests a client may make in a burst.
+	#[arg(long, default_value_t = 40.0)]
+	rate_burst: f64,
+	/// No live progress bar (logs only).
+	#[arg(long)]
+	no_progress: bool,
+	/// FOR NETWORK TESTS ONLY: commit N made-up hits instead of computing. The host is slashed.
+	#[arg(long, hide = true)]
+	cheat_made_up_hits: Option<u64>,
+}
+
+#[derive(Args)]
+struct RegisterArgs {
+	#[command(flatten)]
+	node: NodeArgs,
+	/// The host account's key file (default: the secret URI in GONKA_HOST_SURI).
+	#[arg(long, env = "GONKA_HOST_KEY_FILE")]
+	host_key_file: Option<PathBuf>,
+	/// The worker key file whose public key is registered (default: GONKA_WORKER_SURI).
+	#[arg(long, env = "GONKA_WORKER_KEY_FILE")]
+	key_file: Option<PathBuf>,
+	/// The URL peers reach the worker's proof server at (`http://host:port`).
+	#[arg(long, env = "GONKA_WORKER_ENDPOINT")]
+	public_endpoint: String,
 }
 
 #[derive(Subcommand)]
@@ -38,15 +125,44 @@ enum KeyCommand {
 	},
 }
 
+fn init_logs() {
+	let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+		.unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+	use std::io::IsTerminal;
+	let _ = tracing_subscriber::fmt()
+		.with_env_filter(filter)
+		.with_ansi(std::io::stderr().is_terminal())
+		.with_writer(std::io::stderr)
+		.try_init();
+}
+
 fn main() -> ExitCode {
 	let cli = Cli::parse();
-	let result = match cli.command {
-		Command::Key(KeyCommand::Generate { file }) => WorkerKey::generate(&file).map(|key| {
-			println!("Generated worker key into {} (mode 0600; keep it secret)", file.display());
-			print_key(&key);
-		}),
-		Command::Key(KeyCommand::Inspect { key_file }) => {
-			WorkerKey::load(key_file.as_deref()).map(|key| print_key(&key))
+	let result: Result<(), String> = match cli.command {
+		Command::Key(KeyCommand::Generate { file }) => WorkerKey::generate(&file)
+			.map(|key| {
+				println!(
+					"Generated worker key into {} (mode 0600; keep it secret)",
+					file.display()
+				);
+				print_key(&key);
+			})
+			.map_err(|e| e.to_string()),
+		Command::Key(KeyCommand::Inspect { key_file }) => WorkerKey::load(key_file.as_deref())
+			.map(|key| print_key(&key))
+			.map_err(|e| e.to_string()),
+		Command::Run(args) => {
+			init_logs();
+			run(args)
+		},
+		Command::Register(args) => {
+			init_logs();
+			register(args)
+		},
+		Command::Bench(args) => gonka_worker::bench::run(args),
+		Command::Devnet(args) => {
+			init_logs();
+			gonka_worker::devnet::run(args)
 		},
 	};
 	match result {
@@ -56,6 +172,72 @@ fn main() -> ExitCode {
 			ExitCode::FAILURE
 		},
 	}
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+	tokio::runtime::Builder::new_multi_thread()
+		.enable_all()
+		.build()
+		.map_err(|e| format!("cannot start the async runtime: {e}"))
+}
+
+fn run(args: RunArgs) -> Result<(), String> {
+	let key = WorkerKey::load(args.key_file.as_deref()).map_err(|e| e.to_string())?;
+	let config = WorkerConfig {
+		node_url: args.node.node_url,
+		listen: args.listen,
+		backend: args.backend,
+		devices: args.devices,
+		threads: args.threads,
+		data_dir: args.data_dir,
+		commit_margin: args.commit_margin_blocks,
+		fetch_timeout: Duration::from_secs(args.fetch_timeout_secs.max(1)),
+		server_limits: ServerLimits {
+			rate_per_sec: args.rate_limit,
+			burst: args.rate_burst,
+			..Default::default()
+		},
+		progress: !args.no_progress,
+		cheat: args.cheat_made_up_hits.map(Cheat::MadeUpHits),
+	};
+	if let Some(endpoint) = &args.public_endpoint {
+		tracing::info!(target: "gonka::worker", "public endpoint {endpoint}");
+	}
+	runtime()?.block_on(async move {
+		gonka_worker::worker::run(config, key, gonka_worker::shutdown_signal())
+			.await
+			.map_err(|e| e.to_string())
+	})
+}
+
+fn register(args: RegisterArgs) -> Result<(), String> {
+	use gonka_worker::chain::{ChainClient, WaitFor};
+	use polkadot_sdk::sp_core::{crypto::Ss58Codec, Pair};
+	let host = WorkerKey::load_from(args.host_key_file.as_deref(), HOST_SURI_ENV)
+		.map_err(|e| format!("host account key: {e}"))?;
+	let worker =
+		WorkerKey::load(args.key_file.as_deref()).map_err(|e| format!("worker key: {e}"))?;
+	let endpoint = args.public_endpoint.into_bytes();
+	runtime()?.block_on(async move {
+		let client = ChainClient::connect(&args.node.node_url).await.map_err(|e| e.to_string())?;
+		let worker_key: gonka_runtime::AccountId = worker.pair().public().into();
+		let call = gonka_runtime::RuntimeCall::Sprint(pallet_sprint::Call::register_host {
+			endpoint: endpoint.try_into().map_err(|_| "the endpoint is too long".to_string())?,
+			worker_key: worker_key.clone(),
+		});
+		let included = client
+			.sign_and_submit(host.pair(), call, WaitFor::InBlock)
+			.await
+			.map_err(|e| format!("register_host failed: {e}"))?;
+		println!(
+			"Registered host {} with worker key {} (block {:?}).",
+			host.pair().public().to_ss58check(),
+			worker_key.to_ss58check(),
+			included.block_hash
+		);
+		println!("Start the worker with `gonka-worker run`; it joins the next epoch's Sprint.");
+		Ok(())
+	})
 }
 
 fn print_key(key: &WorkerKey) {

@@ -29,10 +29,12 @@ mod error;
 mod metadata;
 mod rpc;
 mod signing;
+mod sprint;
 
 pub use error::{ChainError, DispatchErrorInfo};
 pub use metadata::RuntimeMetadata;
 pub use signing::Mortality;
+pub use sprint::Host;
 
 use codec::{Decode, Encode};
 use gonka_runtime::{AccountId, Hash, Header, Nonce, Runtime, RuntimeCall, RuntimeEvent};

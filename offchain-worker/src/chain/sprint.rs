@@ -1,0 +1,127 @@
+//! The sprint pallet through `SprintApi` (never raw storage), and head subscriptions.
+
+use super::{ChainClient, ChainError};
+use gonka_runtime::{AccountId, Balance, Hash, Header};
+use jsonrpsee::{
+	core::client::{Subscription, SubscriptionClientT},
+	rpc_params,
+};
+use pallet_sprint::{Commitment, EpochIndex, EpochInfo, HostInfo, SprintParams, Tally};
+
+/// A host as `SprintApi::hosts` gives it.
+pub type Host = HostInfo<AccountId, Balance>;
+
+impl ChainClient {
+	/// The epoch and its phase at block `at` (the best block when `None`).
+	pub async fn epoch_info(&self, at: Option<Hash>) -> Result<EpochInfo<u32>, ChainError> {
+		self.runtime_api("SprintApi_epoch_info", (), at).await
+	}
+
+	/// The seed of `epoch` (kept for the current and the previous epoch).
+	pub async fn epoch_seed(
+		&self,
+		epoch: EpochIndex,
+		at: Option<Hash>,
+	) -> Result<Option<[u8; 32]>, ChainError> {
+		self.runtime_api("SprintApi_epoch_seed", epoch, at).await
+	}
+
+	/// The sprint parameters in force.
+	pub async fn sprint_params(
+		&self,
+		at: Option<Hash>,
+	) -> Result<SprintParams<Balance>, ChainError> {
+		self.runtime_api("SprintApi_params", (), at).await
+	}
+
+	/// Every registered host.
+	pub async fn hosts(&self, at: Option<Hash>) -> Result<Vec<(AccountId, Host)>, ChainError> {
+		self.runtime_api("SprintApi_hosts", (), at).await
+	}
+
+	/// The host a worker key signs for.
+	pub async fn host_of_worker(
+		&self,
+		worker: &AccountId,
+		at: Option<Hash>,
+	) -> Result<Option<AccountId>, ChainError> {
+		self.runtime_api("SprintApi_host_of_worker", worker, at).await
+	}
+
+	/// A host's commitment of `epoch`.
+	pub async fn commitment(
+		&self,
+		epoch: EpochIndex,
+		host: &AccountId,
+		at: Option<Hash>,
+	) -> Result<Option<Commitment>, ChainError> {
+		self.runtime_api("SprintApi_commitment", (epoch, host), at).await
+	}
+
+	/// A host's weight in `epoch`.
+	pub async fn weight(
+		&self,
+		epoch: EpochIndex,
+		host: &AccountId,
+		at: Option<Hash>,
+	) -> Result<u64, ChainError> {
+		self.runtime_api("SprintApi_weight", (epoch, host), at).await
+	}
+
+	/// The sampling seed of `epoch`, once its Validation phase began.
+	pub async fn sampling_seed(
+		&self,
+		epoch: EpochIndex,
+		at: Option<Hash>,
+	) -> Result<Option<[u8; 32]>, ChainError> {
+		self.runtime_api("SprintApi_sampling_seed", epoch, at).await
+	}
+
+	/// The committed hosts on whose committee `validator` sits in `epoch`.
+	pub async fn duties(
+		&self,
+		epoch: EpochIndex,
+		validator: &AccountId,
+		at: Option<Hash>,
+	) -> Result<Vec<(AccountId, Commitment)>, ChainError> {
+		self.runtime_api("SprintApi_duties", (epoch, validator), at).await
+	}
+
+	/// The votes on `host` so far.
+	pub async fn tally(
+		&self,
+		epoch: EpochIndex,
+		host: &AccountId,
+		at: Option<Hash>,
+	) -> Result<Tally, ChainError> {
+		self.runtime_api("SprintApi_tally", (epoch, host), at).await
+	}
+
+	/// New best heads (`chain_subscribeNewHeads`).
+	pub async fn subscribe_new_heads(&self) -> Result<Subscription<Header>, ChainError> {
+		self.rpc
+			.subscribe("chain_subscribeNewHeads", rpc_params![], "chain_unsubscribeNewHeads")
+			.await
+			.map_err(|source| ChainError::Rpc { method: "chain_subscribeNewHeads".into(), source })
+	}
+
+	/// New finalized heads (`chain_subscribeFinalizedHeads`).
+	pub async fn subscribe_finalized_heads(&self) -> Result<Subscription<Header>, ChainError> {
+		self.rpc
+			.subscribe(
+				"chain_subscribeFinalizedHeads",
+				rpc_params![],
+				"chain_unsubscribeFinalizedHeads",
+			)
+			.await
+			.map_err(|source| ChainError::Rpc {
+				method: "chain_subscribeFinalizedHeads".into(),
+				source,
+			})
+	}
+
+	/// Hash of a header (the runtime's hashing).
+	pub fn header_hash(header: &Header) -> Hash {
+		polkadot_sdk::sp_runtime::traits::Header::hash(header)
+	}
+}

@@ -1,0 +1,556 @@
+//! The data directory: everything a worker must not lose across a restart.
+//!
+//! ```text
+//! DATA_DIR/
+//!   LOCK                      held (flock) while a worker runs on this directory
+//!   state.json                what was done on chain, per epoch (commit sent, verdicts sent)
+//!   epochs/<e>/hits-<d>.bin   device d's hits of epoch e, 12-byte leaves appended as found
+//!   epochs/<e>/next-<d>       the first nonce device d has not computed yet
+//!   epochs/<e>/leaves.bin     the commitment's leaves (sorted, unique), written once
+//!   epochs/<e>/tree.bin       the Merkle tree's levels above the leaves, written once
+//!   epochs/<e>/commitment.json  root and count of the commitment, written last
+//! ```
+//!
+//! Files that are written once are written to a temporary name and renamed, so a crash leaves
+//! either the old state or the new one. The hit logs are append-only; a torn last record (a
+//! crash mid-write) is cut off when the log is reopened, and hits found twice (the nonces after
+//! the last saved `next` are computed again after a restart) are merged when the leaves are built.
+
+use std::{
+	collections::{BTreeMap, BTreeSet},
+	fs::{self, File, OpenOptions},
+	io::{self, Read, Write},
+	os::unix::fs::FileExt,
+	path::{Path, PathBuf},
+	time::{Duration, Instant},
+};
+
+use gonka_kernels::{
+	merkle::{leaf_hash, proof_len, Hash},
+	Hit, LeafProof, MerkleTree,
+};
+use serde::{Deserialize, Serialize};
+
+/// Bytes of one leaf on disk (`Hit::to_bytes`).
+pub const LEAF_BYTES: u64 = 12;
+
+/// What can go wrong with the data directory.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+	#[error("data directory {path}: {source}")]
+	Io { path: String, source: io::Error },
+	#[error(
+		"data directory {path} is in use by another gonka-worker (its LOCK is held); give each \
+		 worker its own --data-dir"
+	)]
+	Locked { path: String },
+	#[error("{path} is corrupt: {reason}; move the epoch's directory away to start it over")]
+	Corrupt { path: String, reason: String },
+	#[error("no commitment for epoch {epoch} in this data directory")]
+	NoCommitment { epoch: u32 },
+	#[error("leaf index {index} is out of range: the commitment has {count} leaves")]
+	IndexOutOfRange { index: u64, count: u64 },
+	#[error("cannot build the Merkle tree: {0}")]
+	Merkle(#[from] gonka_kernels::MerkleError),
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
+	move |source| StoreError::Io { path: path.display().to_string(), source }
+}
+
+/// Writes `bytes` to `path` atomically (temporary file, fsync, rename).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+	let tmp = path.with_extension("tmp");
+	let mut f = File::create(&tmp).map_err(io_err(&tmp))?;
+	f.write_all(bytes).map_err(io_err(&tmp))?;
+	f.sync_data().map_err(io_err(&tmp))?;
+	fs::rename(&tmp, path).map_err(io_err(path))
+}
+
+/// What the worker did on chain in one epoch.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EpochRecord {
+	/// The commitment included on chain: `(root hex, count)`.
+	#[serde(default, skip_serializing_if = "Option::is_none")]
+	pub committed: Option<(String, u64)>,
+	/// Hosts (SS58) whose verdict was included on chain, with the verdict.
+	#[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+	pub verdicts: BTreeMap<String, String>,
+}
+
+/// `state.json`: the per-epoch record of what was done on chain.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkerState {
+	pub epochs: BTreeMap<u32, EpochRecord>,
+}
+
+/// A worker's data directory, locked for as long as this value lives.
+pub struct DataDir {
+	root: PathBuf,
+	_lock: File,
+}
+
+impl DataDir {
+	/// Opens (creating it) and locks the directory.
+	pub fn open(root: &Path) -> Result<Self, StoreError> {
+		fs::create_dir_all(root.join("epochs")).map_err(io_err(root))?;
+		let lock_path = root.join("LOCK");
+		let lock = OpenOptions::new()
+			.create(true)
+			.truncate(false)
+			.write(true)
+			.open(&lock_path)
+			.map_err(io_err(&lock_path))?;
+		use std::os::fd::AsRawFd;
+		// SAFETY: flock on a file descriptor we own; no memory is passed.
+		if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+			return Err(StoreError::Locked { path: root.display().to_string() });
+		}
+		Ok(Self { root: root.to_path_buf(), _lock: lock })
+	}
+
+	pub fn root(&self) -> &Path {
+		&self.root
+	}
+
+	/// The directory of epoch `epoch` (created).
+	pub fn epoch_dir(&self, epoch: u32) -> Result<PathBuf, StoreError> {
+		let dir = self.root.join("epochs").join(epoch.to_string());
+		fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+		Ok(dir)
+	}
+
+	fn state_path(&self) -> PathBuf {
+		self.root.join("state.json")
+	}
+
+	/// The state (empty when none was saved yet).
+	pub fn load_state(&self) -> Result<WorkerState, StoreError> {
+		let path = self.state_path();
+		match fs::read(&path) {
+			Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt {
+				path: path.display().to_string(),
+				reason: e.to_string(),
+			}),
+			Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(WorkerState::default()),
+			Err(e) => Err(io_err(&path)(e)),
+		}
+	}
+
+	/// Saves the state atomically.
+	pub fn save_state(&self, state: &WorkerState) -> Result<(), StoreError> {
+		let bytes = serde_json::to_vec_pretty(state).expect("the state serializes; qed");
+		write_atomic(&self.state_path(), &bytes)
+	}
+
+	/// Device `device`'s hit log of `epoch`.
+	pub fn hit_log(&self, epoch: u32, device: usize) -> Result<HitLog, StoreError> {
+		HitLog::open(&self.epoch_dir(epoch)?, device)
+	}
+
+	/// The hits of every device of `epoch`, sorted by nonce, each nonce once.
+	pub fn all_hits(&self, epoch: u32) -> Result<Vec<Hit>, StoreError> {
+		let dir = self.epoch_dir(epoch)?;
+		let mut hits = BTreeSet::new();
+		for entry in fs::read_dir(&dir).map_err(io_err(&dir))? {
+			let path = entry.map_err(io_err(&dir))?.path();
+			let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+			if name.starts_with("hits-") && name.ends_with(".bin") {
+				let mut by_nonce = BTreeMap::new();
+				for hit in read_leaves(&path)? {
+					by_nonce.entry(hit.nonce).or_insert(hit);
+				}
+				hits.extend(by_nonce.into_values());
+			}
+		}
+		// One leaf per nonce even if two logs disagree (they cannot: nonce ranges are disjoint).
+		let mut out: Vec<Hit> = Vec::with_capacity(hits.len());
+		for hit in hits {
+			if out.last().is_none_or(|last: &Hit| last.nonce != hit.nonce) {
+				out.push(hit);
+			}
+		}
+		Ok(out)
+	}
+
+	/// Builds the commitment of `epoch` from `leaves` (sorted, unique) and writes it: leaves, then
+	/// the tree, then `commitment.json` (its presence says the other two are complete).
+	pub fn write_commitment(&self, epoch: u32, leaves: Vec<Hit>) -> Result<Commitment, StoreError> {
+		let dir = self.epoch_dir(epoch)?;
+		let tree = MerkleTree::new(leaves)?;
+		let mut leaf_bytes = Vec::with_capacity(tree.leaves().len() * LEAF_BYTES as usize);
+		for hit in tree.leaves() {
+			leaf_bytes.extend_from_slice(&hit.to_bytes());
+		}
+		write_atomic(&dir.join("leaves.bin"), &leaf_bytes)?;
+		drop(leaf_bytes);
+		let mut tree_bytes = Vec::new();
+		for level in tree.inner_levels() {
+			for hash in level {
+				tree_bytes.extend_from_slice(hash);
+			}
+		}
+		write_atomic(&dir.join("tree.bin"), &tree_bytes)?;
+		let commitment = Commitment { root: tree.root(), count: tree.count() };
+		let json = serde_json::to_vec(&CommitmentFile {
+			root: hex::encode(commitment.root),
+			count: commitment.count,
+		})
+		.expect("serializes; qed");
+		write_atomic(&dir.join("commitment.json"), &json)?;
+		Ok(commitment)
+	}
+
+	/// The commitment of `epoch` written by [`write_commitment`](Self::write_commitment).
+	pub fn commitment(&self, epoch: u32) -> Result<Option<Commitment>, StoreError> {
+		let path = self.root.join("epochs").join(epoch.to_string()).join("commitment.json");
+		let bytes = match fs::read(&path) {
+			Ok(b) => b,
+			Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+			Err(e) => return Err(io_err(&path)(e)),
+		};
+		let corrupt =
+			|reason: String| StoreError::Corrupt { path: path.display().to_string(), reason };
+		let file: CommitmentFile =
+			serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
+		let root: Hash = hex::decode(&file.root)
+			.ok()
+			.and_then(|v| v.try_into().ok())
+			.ok_or_else(|| corrupt("root is not 32 hex bytes".into()))?;
+		Ok(Some(Commitment { root, count: file.count }))
+	}
+
+	/// A reader of `epoch`'s proofs (from disk, a few KB of memory whatever the size).
+	pub fn proofs(&self, epoch: u32) -> Result<ProofReader, StoreError> {
+		let commitment = self.commitment(epoch)?.ok_or(StoreError::NoCommitment { epoch })?;
+		ProofReader::open(&self.root.join("epochs").join(epoch.to_string()), commitment)
+	}
+
+	/// Epochs that have a directory.
+	pub fn epochs(&self) -> Result<Vec<u32>, StoreError> {
+		let dir = self.root.join("epochs");
+		let mut out = Vec::new();
+		for entry in fs::read_dir(&dir).map_err(io_err(&dir))? {
+			let entry = entry.map_err(io_err(&dir))?;
+			if let Some(e) = entry.file_name().to_str().and_then(|n| n.parse().ok()) {
+				out.push(e);
+			}
+		}
+		out.sort_unstable();
+		Ok(out)
+	}
+
+	/// Removes the directories and records of epochs before `keep_from` (proofs are served
+	/// until the epoch after next, PROTOCOL §5).
+	pub fn prune(&self, keep_from: u32) -> Result<Vec<u32>, StoreError> {
+		let mut removed = Vec::new();
+		for epoch in self.epochs()? {
+			if epoch < keep_from {
+				let dir = self.root.join("epochs").join(epoch.to_string());
+				fs::remove_dir_all(&dir).map_err(io_err(&dir))?;
+				removed.push(epoch);
+			}
+		}
+		let mut state = self.load_state()?;
+		let before = state.epochs.len();
+		state.epochs.retain(|e, _| *e >= keep_from);
+		if state.epochs.len() != before {
+			self.save_state(&state)?;
+		}
+		Ok(removed)
+	}
+}
+
+#[derive(Serialize, Deserialize)]
+struct CommitmentFile {
+	root: String,
+	count: u64,
+}
+
+/// A commitment: Merkle root and leaf count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Commitment {
+	pub root: Hash,
+	pub count: u64,
+}
+
+fn read_leaves(path: &Path) -> Result<Vec<Hit>, StoreError> {
+	let mut bytes = Vec::new();
+	File::open(path).and_then(|mut f| f.read_to_end(&mut bytes)).map_err(io_err(path))?;
+	Ok(bytes.chunks_exact(LEAF_BYTES as usize).map(hit_from_bytes).collect())
+}
+
+fn hit_from_bytes(b: &[u8]) -> Hit {
+	Hit {
+		nonce: u64::from_le_bytes(b[..8].try_into().expect("12-byte chunk")),
+		distance_bits: u32::from_le_bytes(b[8..12].try_into().expect("12-byte chunk")),
+	}
+}
+
+/// One device's hits of one epoch: an append-only log and the next nonce to compute.
+pub struct HitLog {
+	file: File,
+	path: PathBuf,
+	next_path: PathBuf,
+	/// Hits in the log when it was opened (a previous run's).
+	pub recovered: u64,
+	/// The first nonce not computed yet, as last saved (`None`: nothing saved).
+	pub next_nonce: Option<u64>,
+	last_sync: Instant,
+	dirty: bool,
+}
+
+/// How often the hit log is flushed to the disk and its `next` saved.
+const SYNC_EVERY: Duration = Duration::from_secs(1);
+
+impl HitLog {
+	fn open(dir: &Path, device: usize) -> Result<Self, StoreError> {
+		let path = dir.join(format!("hits-{device}.bin"));
+		let next_path = dir.join(format!("next-{device}"));
+		let file = OpenOptions::new()
+			.create(true)
+			.append(true)
+			.read(true)
+			.open(&path)
+			.map_err(io_err(&path))?;
+		let len = file.metadata().map_err(io_err(&path))?.len();
+		let whole = len - len % LEAF_BYTES;
+		if whole != len {
+			// A torn record from a crash mid-write: its nonce is computed again.
+			file.set_len(whole).map_err(io_err(&path))?;
+		}
+		let next_nonce = match fs::read_to_string(&next_path) {
+			Ok(s) => Some(s.trim().parse().map_err(|_| StoreError::Corrupt {
+				path: next_path.display().to_string(),
+				reason: format!("{s:?} is not a nonce"),
+			})?),
+			Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+			Err(e) => return Err(io_err(&next_path)(e)),
+		};
+		Ok(Self {
+			file,
+			path,
+			next_path,
+			recovered: whole / LEAF_BYTES,
+			next_nonce,
+			last_sync: Instant::now(),
+			dirty: false,
+		})
+	}
+
+	/// The hits already in the log.
+	pub fn hits(&self) -> Result<Vec<Hit>, StoreError> {
+		read_leaves(&self.path)
+	}
+
+	/// Appends `hits` and notes that every nonce below `next_nonce` is done. The log is synced
+	/// and `next` saved at most once a second (and by [`sync`](Self::sync)); after a crash the
+	/// nonces since the last save are computed again, which is safe: their hits are merged.
+	pub fn append(&mut self, hits: &[Hit], next_nonce: u64) -> Result<(), StoreError> {
+		if !hits.is_empty() {
+			let mut buf = Vec::with_capacity(hits.len() * LEAF_BYTES as usize);
+			for h in hits {
+				buf.extend_from_slice(&h.to_bytes());
+			}
+			self.file.write_all(&buf).map_err(io_err(&self.path))?;
+		}
+		self.next_nonce = Some(next_nonce);
+		self.dirty = true;
+		if self.last_sync.elapsed() >= SYNC_EVERY {
+			self.sync()?;
+		}
+		Ok(())
+	}
+
+	/// Flushes the log to the disk, then saves `next`.
+	pub fn sync(&mut self) -> Result<(), StoreError> {
+		if !self.dirty {
+			return Ok(());
+		}
+		self.file.sync_data().map_err(io_err(&self.path))?;
+		if let Some(next) = self.next_nonce {
+			write_atomic(&self.next_path, next.to_string().as_bytes())?;
+		}
+		self.last_sync = Instant::now();
+		self.dirty = false;
+		Ok(())
+	}
+}
+
+/// Serves proofs of one commitment from its files: each proof reads one leaf and at most 24
+/// sibling hashes (plus the sibling leaf) with positioned reads.
+pub struct ProofReader {
+	leaves: File,
+	tree: File,
+	commitment: Commitment,
+	/// Byte offset of each inner level in `tree.bin` (level 1 first).
+	level_offsets: Vec<u64>,
+}
+
+impl ProofReader {
+	fn open(dir: &Path, commitment: Commitment) -> Result<Self, StoreError> {
+		let leaves_path = dir.join("leaves.bin");
+		let tree_path = dir.join("tree.bin");
+		let leaves = File::open(&leaves_path).map_err(io_err(&leaves_path))?;
+		let tree = File::open(&tree_path).map_err(io_err(&tree_path))?;
+		let count = commitment.count;
+		let mut level_offsets = Vec::new();
+		let (mut n, mut offset) = (count, 0u64);
+		while n > 1 {
+			n = n.div_ceil(2);
+			level_offsets.push(offset);
+			offset += n * 32;
+		}
+		let corrupt = |path: &Path, reason: String| StoreError::Corrupt {
+			path: path.display().to_string(),
+			reason,
+		};
+		let leaves_len = leaves.metadata().map_err(io_err(&leaves_path))?.len();
+		if leaves_len != count * LEAF_BYTES {
+			return Err(corrupt(&leaves_path, format!("{leaves_len} bytes for {count} leaves")));
+		}
+		let tree_len = tree.metadata().map_err(io_err(&tree_path))?.len();
+		if tree_len != offset {
+			return Err(corrupt(&tree_path, format!("{tree_len} bytes, expected {offset}")));
+		}
+		Ok(Self { leaves, tree, commitment, level_offsets })
+	}
+
+	pub fn commitment(&self) -> Commitment {
+		self.commitment
+	}
+
+	fn leaf(&self, index: u64) -> io::Result<Hit> {
+		let mut b = [0u8; LEAF_BYTES as usize];
+		self.leaves.read_exact_at(&mut b, index * LEAF_BYTES)?;
+		Ok(hit_from_bytes(&b))
+	}
+
+	/// The proof of leaf `index`.
+	pub fn proof(&self, index: u64) -> Result<LeafProof, StoreError> {
+		let count = self.commitment.count;
+		if index >= count {
+			return Err(StoreError::IndexOutOfRange { index, count });
+		}
+		let err = |source| StoreError::Io { path: "leaves.bin/tree.bin".into(), source };
+		let mut siblings = Vec::with_capacity(proof_len(index, count));
+		let (mut pos, mut n, mut level) = (index, count, 0usize);
+		while n > 1 {
+			if !(pos == n - 1 && n % 2 == 1) {
+				let sib = pos ^ 1;
+				siblings.push(if level == 0 {
+					leaf_hash(&self.leaf(sib).map_err(err)?)
+				} else {
+					let mut h = [0u8; 32];
+					self.tree
+						.read_exact_at(&mut h, self.level_offsets[level - 1] + sib * 32)
+						.map_err(err)?;
+					h
+				});
+			}
+			pos /= 2;
+			n = n.div_ceil(2);
+			level += 1;
+		}
+		Ok(LeafProof { index, leaf: self.leaf(index).map_err(err)?, siblings })
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	pub(crate) fn temp_dir(name: &str) -> PathBuf {
+		let dir = std::env::temp_dir().join(format!(
+			"gonka-store-{name}-{}-{:?}",
+			std::process::id(),
+			Instant::now()
+		));
+		let _ = fs::remove_dir_all(&dir);
+		dir
+	}
+
+	fn hits(nonces: impl IntoIterator<Item = u64>) -> Vec<Hit> {
+		nonces.into_iter().map(|n| Hit::new(n, 0.5 + n as f32 * 1e-6)).collect()
+	}
+
+	#[test]
+	fn proofs_from_disk_equal_the_in_memory_tree() {
+		let dir = temp_dir("proofs");
+		let data = DataDir::open(&dir).unwrap();
+		for count in [1u64, 2, 3, 5, 8, 13, 100, 1025] {
+			let leaves = hits((0..count).map(|i| i * 7 + 3));
+			let tree = MerkleTree::new(leaves.clone()).unwrap();
+			let c = data.write_commitment(count as u32, leaves).unwrap();
+			assert_eq!(c, Commitment { root: tree.root(), count });
+			assert_eq!(data.commitment(count as u32).unwrap(), Some(c));
+			let reader = data.proofs(count as u32).unwrap();
+			for i in 0..count {
+				let p = reader.proof(i).unwrap();
+				assert_eq!(p, tree.proof(i).unwrap(), "count {count} index {i}");
+				gonka_kernels::merkle::verify(&c.root, count, &p).unwrap();
+			}
+			assert!(matches!(reader.proof(count), Err(StoreError::IndexOutOfRange { .. })));
+		}
+		fs::remove_dir_all(&dir).unwrap();
+	}
+
+	#[test]
+	fn hit_log_survives_a_torn_write_and_merges_repeats() {
+		let dir = temp_dir("log");
+		let data = DataDir::open(&dir).unwrap();
+		{
+			let mut log = data.hit_log(4, 0).unwrap();
+			assert_eq!((log.recovered, log.next_nonce), (0, None));
+			log.append(&hits([1, 5]), 10).unwrap();
+			log.sync().unwrap();
+			log.append(&hits([12]), 20).unwrap(); // not synced: `next` stays 10
+		}
+		// A crash mid-record: 5 stray bytes.
+		let path = data.epoch_dir(4).unwrap().join("hits-0.bin");
+		OpenOptions::new().append(true).open(&path).unwrap().write_all(&[9; 5]).unwrap();
+		let mut log = data.hit_log(4, 0).unwrap();
+		assert_eq!(log.recovered, 3);
+		assert_eq!(log.next_nonce, Some(10));
+		// The restarted run computes 10.. again and finds 12 again, then 30.
+		log.append(&hits([12, 30]), 40).unwrap();
+		log.sync().unwrap();
+		let mut other = data.hit_log(4, 1).unwrap();
+		other.append(&hits([1 << 48]), (1 << 48) + 5).unwrap();
+		assert_eq!(
+			data.all_hits(4).unwrap().iter().map(|h| h.nonce).collect::<Vec<_>>(),
+			vec![1, 5, 12, 30, 1 << 48]
+		);
+		fs::remove_dir_all(&dir).unwrap();
+	}
+
+	#[test]
+	fn a_data_dir_is_used_by_one_worker_at_a_time() {
+		let dir = temp_dir("lock");
+		let first = DataDir::open(&dir).unwrap();
+		assert!(matches!(DataDir::open(&dir), Err(StoreError::Locked { .. })));
+		drop(first);
+		DataDir::open(&dir).unwrap();
+		fs::remove_dir_all(&dir).unwrap();
+	}
+
+	#[test]
+	fn state_round_trips_and_prune_keeps_recent_epochs() {
+		let dir = temp_dir("state");
+		let data = DataDir::open(&dir).unwrap();
+		assert_eq!(data.load_state().unwrap(), WorkerState::default());
+		let mut state = WorkerState::default();
+		for e in [3, 4, 5] {
+			data.epoch_dir(e).unwrap();
+			state.epochs.entry(e).or_default().committed = Some(("ab".into(), e as u64));
+		}
+		data.save_state(&state).unwrap();
+		assert_eq!(data.load_state().unwrap(), state);
+		assert_eq!(data.prune(4).unwrap(), vec![3]);
+		assert_eq!(data.epochs().unwrap(), vec![4, 5]);
+		assert_eq!(data.load_state().unwrap().epochs.keys().copied().collect::<Vec<_>>(), [4, 5]);
+		fs::remove_dir_all(&dir).unwrap();
+	}
+}

@@ -1,0 +1,375 @@
+//! Judging one host (PROTOCOL §6): fetch the sampled leaves from its proof server, check their
+//! paths, re-compute their distances with this worker's backend, and run the binomial test.
+//!
+//! The retries across the Validation window, and the verdict for a host that never answered,
+//! are the worker loop's ([`crate::worker`]); this module judges one answer.
+
+use std::{
+	sync::{Arc, Mutex},
+	time::Duration,
+};
+
+use bytes::Bytes;
+use codec::Decode;
+use gonka_kernels::{
+	audit_proofs, merkle::Hash, sample_indices, validation::confirms_hit, Backend, FraudTest,
+	HostKey, LeafProof, Seed, Verdict,
+};
+use http_body_util::{BodyExt, Empty, Limited};
+use hyper_util::{
+	client::legacy::{connect::HttpConnector, Client},
+	rt::TokioExecutor,
+};
+
+/// A backend shared by the Sprint and the validator (one at a time).
+pub type SharedBackend = Arc<Mutex<Box<dyn Backend>>>;
+
+/// Why a host's proofs could not be had. All of these are retried; a host that never gives a
+/// usable answer is judged invalid at the end of the window.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+	#[error("{endpoint} is not a usable http:// endpoint: {reason}")]
+	BadEndpoint { endpoint: String, reason: String },
+	#[error("cannot reach {url}: {reason}")]
+	Unreachable { url: String, reason: String },
+	#[error("{url} answered {status}: {reason}")]
+	Status { url: String, status: u16, reason: String },
+	#[error("{url} sent more than {limit} bytes for {indices} proofs")]
+	TooLarge { url: String, limit: usize, indices: usize },
+	#[error("{url} sent an undecodable body ({bytes} bytes): {reason}")]
+	Garbage { url: String, bytes: usize, reason: String },
+	#[error("{url} did not answer within {after:?}")]
+	Timeout { url: String, after: Duration },
+	/// This worker could not re-compute (its own fault: never a reason to vote invalid).
+	#[error("this worker's backend failed: {reason}")]
+	LocalBackend { reason: String },
+}
+
+/// Fetches proofs over HTTP with a time and size limit.
+#[derive(Clone)]
+pub struct ProofClient {
+	client: Client<HttpConnector, Empty<Bytes>>,
+	timeout: Duration,
+}
+
+/// The most bytes an honest answer for `n` proofs can take: index 8 + leaf 12 + a compact
+/// length ≤ 5 + 24 siblings of 32, per proof, and the list's own length.
+pub fn max_response_bytes(n: usize) -> usize {
+	16 + n * (8 + 12 + 5 + 24 * 32)
+}
+
+impl ProofClient {
+	pub fn new(timeout: Duration) -> Self {
+		Self::build(timeout, None)
+	}
+
+	/// A client whose connections leave from `local` (a machine with several addresses).
+	pub fn with_local_address(timeout: Duration, local: std::net::IpAddr) -> Self {
+		Self::build(timeout, Some(local))
+	}
+
+	fn build(timeout: Duration, local: Option<std::net::IpAddr>) -> Self {
+		let mut connector = HttpConnector::new();
+		connector.set_local_address(local);
+		connector.set_connect_timeout(Some(timeout));
+		connector.set_nodelay(true);
+		let client = Client::builder(TokioExecutor::new()).build(connector);
+		Self { client, timeout }
+	}
+
+	/// `GET url` as text (at most 1 MiB), for `/health` and `/metrics`.
+	pub async fn get_text(&self, url: &str) -> Result<String, FetchError> {
+		let uri: hyper::Uri = url.parse().map_err(|e: hyper::http::uri::InvalidUri| {
+			FetchError::BadEndpoint { endpoint: url.into(), reason: e.to_string() }
+		})?;
+		let work = async {
+			let response = self.client.get(uri).await.map_err(|e| FetchError::Unreachable {
+				url: url.into(),
+				reason: error_chain(&e),
+			})?;
+			let status = response.status();
+			let body = Limited::new(response.into_body(), 1 << 20)
+				.collect()
+				.await
+				.map_err(|e| FetchError::Unreachable { url: url.into(), reason: e.to_string() })?
+				.to_bytes();
+			let text = String::from_utf8_lossy(&body).into_owned();
+			if !status.is_success() {
+				return Err(FetchError::Status {
+					url: url.into(),
+					status: status.as_u16(),
+					reason: text,
+				});
+			}
+			Ok(text)
+		};
+		tokio::time::timeout(self.timeout, work)
+			.await
+			.map_err(|_| FetchError::Timeout { url: url.into(), after: self.timeout })?
+	}
+
+	/// `GET {endpoint}/v1/sprint/{epoch}/proofs?indices=…`, decoded.
+	pub async fn fetch(
+		&self,
+		endpoint: &str,
+		epoch: u32,
+		indices: &[u64],
+	) -> Result<Vec<LeafProof>, FetchError> {
+		let base = endpoint.trim_end_matches('/');
+		if !base.starts_with("http://") {
+			return Err(FetchError::BadEndpoint {
+				endpoint: endpoint.into(),
+				reason: "only http:// endpoints are supported by this worker".into(),
+			});
+		}
+		let list: Vec<String> = indices.iter().map(u64::to_string).collect();
+		let url = format!("{base}/v1/sprint/{epoch}/proofs?indices={}", list.join(","));
+		let uri: hyper::Uri = url.parse().map_err(|e: hyper::http::uri::InvalidUri| {
+			FetchError::BadEndpoint { endpoint: endpoint.into(), reason: e.to_string() }
+		})?;
+		let short = format!("{base}/v1/sprint/{epoch}/proofs");
+		let limit = max_response_bytes(indices.len());
+		let work = async {
+			let response = self.client.get(uri).await.map_err(|e| FetchError::Unreachable {
+				url: short.clone(),
+				reason: error_chain(&e),
+			})?;
+			let status = response.status();
+			let body = Limited::new(response.into_body(), limit).collect().await.map_err(|e| {
+				if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+					FetchError::TooLarge { url: short.clone(), limit, indices: indices.len() }
+				} else {
+					FetchError::Unreachable { url: short.clone(), reason: e.to_string() }
+				}
+			})?;
+			let bytes = body.to_bytes();
+			if !status.is_success() {
+				let reason =
+					String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).trim().to_string();
+				return Err(FetchError::Status {
+					url: short.clone(),
+					status: status.as_u16(),
+					reason,
+				});
+			}
+			let mut input = &bytes[..];
+			let proofs = Vec::<LeafProof>::decode(&mut input).map_err(|e| FetchError::Garbage {
+				url: short.clone(),
+				bytes: bytes.len(),
+				reason: e.to_string(),
+			})?;
+			if !input.is_empty() {
+				return Err(FetchError::Garbage {
+					url: short.clone(),
+					bytes: bytes.len(),
+					reason: format!("{} bytes after the proofs", input.len()),
+				});
+			}
+			Ok(proofs)
+		};
+		tokio::time::timeout(self.timeout, work)
+			.await
+			.map_err(|_| FetchError::Timeout { url: short.clone(), after: self.timeout })?
+	}
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+	let mut s = e.to_string();
+	let mut source = e.source();
+	while let Some(inner) = source {
+		s.push_str(": ");
+		s.push_str(&inner.to_string());
+		source = inner.source();
+	}
+	s
+}
+
+/// What a validator needs to judge one host.
+#[derive(Clone, Debug)]
+pub struct HostToJudge {
+	pub epoch: u32,
+	/// The host's public key (its account id): the Sprint input's `pk`.
+	pub host: HostKey,
+	pub endpoint: String,
+	pub root: Hash,
+	pub count: u64,
+}
+
+/// The parameters shared by every host of an epoch.
+#[derive(Clone, Debug)]
+pub struct Judging {
+	pub seed: Seed,
+	pub sampling_seed: Seed,
+	/// This validator's host key.
+	pub validator: HostKey,
+	pub sample_size: u32,
+	pub delta: f32,
+	pub test: FraudTest,
+}
+
+/// The outcome of judging an answer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Judgement {
+	pub verdict: Verdict,
+	pub samples: u64,
+	pub mismatches: u64,
+	pub p_value: f64,
+}
+
+/// The indices this validator samples from `host`.
+pub fn sample_for(judging: &Judging, host: &HostToJudge) -> Vec<u64> {
+	sample_indices(
+		&judging.sampling_seed,
+		&judging.validator,
+		&host.host,
+		host.count,
+		judging.sample_size,
+	)
+}
+
+/// Judges the proofs a host sent for `requested`: path and order checks, then the distances of
+/// what passed re-computed on `backend`, then the binomial test.
+pub fn judge_proofs(
+	backend: &SharedBackend,
+	judging: &Judging,
+	host: &HostToJudge,
+	requested: &[u64],
+	proofs: &[LeafProof],
+) -> Result<Judgement, String> {
+	let audit = audit_proofs(&host.root, host.count, requested, proofs);
+	let mut mismatches = audit.mismatches.len() as u64;
+	if !audit.to_recompute.is_empty() {
+		let nonces: Vec<u64> = audit.to_recompute.iter().map(|(_, n)| *n).collect();
+		let mut backend = backend.lock().map_err(|_| "the backend panicked earlier".to_string())?;
+		let r_target = backend.config().r_target();
+		let batch = backend.batch_size().max(1);
+		for chunk in nonces.chunks(batch) {
+			let distances = backend
+				.distances(&judging.seed, &host.host, chunk)
+				.map_err(|e| format!("re-computing distances: {e}"))?;
+			mismatches +=
+				distances.iter().filter(|d| !confirms_hit(**d, r_target, judging.delta)).count()
+					as u64;
+		}
+	}
+	let samples = requested.len() as u64;
+	let (verdict, p_value) = judging.test.judge(samples, mismatches).map_err(|e| e.to_string())?;
+	Ok(Judgement { verdict, samples, mismatches, p_value })
+}
+
+/// A host judged by [`judge_hosts`].
+#[derive(Clone, Debug)]
+pub struct Judged {
+	pub host: HostToJudge,
+	pub verdict: Verdict,
+	/// The answers' judgement; `None` when the host never gave a usable answer.
+	pub judgement: Option<Judgement>,
+	/// Fetches it took.
+	pub attempts: u32,
+	/// The last failed fetch, if any.
+	pub last_error: Option<String>,
+}
+
+/// Judges `hosts` in rounds (at most 8 fetches at once): a host whose answer could be judged is
+/// handed to `on_judged` at the end of its round; the others are fetched again after a pause
+/// (1 s doubling to 5 s). When `give_up()` says the window is closing, every host still without
+/// a usable answer is judged invalid. Returns when every host was handed over (or `on_judged`
+/// failed: its error).
+pub async fn judge_hosts<G, F, Fut>(
+	client: &ProofClient,
+	backend: &SharedBackend,
+	judging: &Judging,
+	hosts: Vec<HostToJudge>,
+	mut give_up: G,
+	mut on_judged: F,
+) -> Result<(), String>
+where
+	G: FnMut() -> bool,
+	F: FnMut(Vec<Judged>) -> Fut,
+	Fut: std::future::Future<Output = Result<(), String>>,
+{
+	let mut pending: Vec<(HostToJudge, u32, Option<String>)> =
+		hosts.into_iter().map(|h| (h, 0, None)).collect();
+	let mut delay = Duration::from_secs(1);
+	while !pending.is_empty() {
+		let slots = Arc::new(tokio::sync::Semaphore::new(8));
+		let handles: Vec<_> = pending
+			.iter()
+			.map(|(h, _, _)| {
+				let (client, backend, judging, h) =
+					(client.clone(), backend.clone(), judging.clone(), h.clone());
+				let slots = slots.clone();
+				tokio::spawn(async move {
+					let _slot = slots.acquire_owned().await;
+					check_host(&client, &backend, &judging, &h).await
+				})
+			})
+			.collect();
+		let mut ready = Vec::new();
+		let mut still = Vec::new();
+		for ((host, attempts, last), handle) in pending.into_iter().zip(handles) {
+			let result = handle
+				.await
+				.unwrap_or_else(|e| Err(FetchError::LocalBackend { reason: e.to_string() }));
+			match result {
+				Ok(j) => ready.push(Judged {
+					host,
+					verdict: j.verdict,
+					judgement: Some(j),
+					attempts: attempts + 1,
+					last_error: last,
+				}),
+				Err(e) => {
+					tracing::warn!(
+						target: "gonka::validator",
+						"epoch {}: host 0x{} (attempt {}): {e}",
+						host.epoch,
+						hex::encode(host.host),
+						attempts + 1
+					);
+					still.push((host, attempts + 1, Some(e.to_string())));
+				},
+			}
+		}
+		pending = still;
+		if !pending.is_empty() && give_up() {
+			for (host, attempts, last) in pending.drain(..) {
+				ready.push(Judged {
+					host,
+					verdict: Verdict::Invalid,
+					judgement: None,
+					attempts,
+					last_error: last,
+				});
+			}
+		}
+		if !ready.is_empty() {
+			on_judged(ready).await?;
+		}
+		if !pending.is_empty() {
+			tokio::time::sleep(delay).await;
+			delay = (delay * 2).min(Duration::from_secs(5));
+		}
+	}
+	Ok(())
+}
+
+/// Fetches and judges one host once. `Err` is a failed fetch, to be retried.
+pub async fn check_host(
+	client: &ProofClient,
+	backend: &SharedBackend,
+	judging: &Judging,
+	host: &HostToJudge,
+) -> Result<Judgement, FetchError> {
+	let requested = sample_for(judging, host);
+	let proofs = client.fetch(&host.endpoint, host.epoch, &requested).await?;
+	let (backend, judging, host) = (backend.clone(), judging.clone(), host.clone());
+	let judged = tokio::task::spawn_blocking(move || {
+		judge_proofs(&backend, &judging, &host, &requested, &proofs)
+	})
+	.await
+	.map_err(|e| e.to_string())
+	.and_then(|r| r);
+	// A failure to re-compute is this worker's problem, not the host's: never an invalid vote.
+	judged.map_err(|reason| FetchError::LocalBackend { reason })
+}

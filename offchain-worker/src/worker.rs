@@ -1,0 +1,924 @@
+//! The worker's loop (PROTOCOL §4–§6): follow the chain's heads, and at each block do what the
+//! epoch's phase asks, once.
+//!
+//! * **Sprint**: from the Sprint's first block until `commit_margin` blocks before the Commit
+//!   phase, every device searches its own nonce range (device `d` starts at `d·2^48`); hits go to
+//!   the data directory as they are found ([`crate::store::HitLog`]), so a restart continues.
+//! * **Commit**: the hits of every device become the commitment (leaves and tree on disk, served
+//!   by [`crate::server`]); `commit` is signed with the worker key and sent, and sent again with
+//!   the same content at later blocks until it is included or the Commit phase ends.
+//! * **Validation**: when the host has weight, for each host whose committee it sits on
+//!   (`SprintApi::duties`): fetch, check, judge ([`crate::validator`]); verdicts go on chain in
+//!   batches of the runtime's `MaxVerdictBatch`. A host that never answers is retried across the
+//!   window and judged invalid only `GIVE_UP_BLOCKS` before it closes.
+//!
+//! What was done on chain is recorded in `state.json` and checked against the chain before any
+//! extrinsic, so neither a restart nor a reconnection acts twice on an epoch. A lost node
+//! connection is retried with backoff (1 s doubling to 5 s) for as long as the worker runs.
+
+use std::{
+	collections::BTreeMap,
+	net::SocketAddr,
+	ops::ControlFlow,
+	path::PathBuf,
+	sync::{
+		atomic::{AtomicBool, AtomicU64, Ordering::Relaxed},
+		Arc, Mutex,
+	},
+	time::{Duration, Instant},
+};
+
+use gonka_kernels::{sprint, Backend, Budget, CpuBackend, FraudTest, Hit, HostKey, ModelConfig};
+use gonka_runtime::{AccountId, RuntimeCall};
+use pallet_sprint::{EpochInfo, Phase};
+use polkadot_sdk::sp_core::{crypto::Ss58Codec, Pair};
+use tokio::sync::watch;
+
+use crate::{
+	chain::{ChainClient, ChainError, WaitFor},
+	keys::WorkerKey,
+	metrics::Metrics,
+	server::{ServerLimits, ServerState},
+	store::{DataDir, StoreError},
+	validator::{judge_hosts, HostToJudge, Judging, ProofClient, SharedBackend},
+};
+
+/// Blocks before the end of the Validation phase at which hosts that never answered are judged
+/// invalid (so that the verdicts are still included in time).
+pub const GIVE_UP_BLOCKS: u32 = 3;
+
+/// The longest pause between two attempts to reach the node. Short: a worker that comes back
+/// late misses the Commit window (PROTOCOL §2: 20 blocks on mainnet, 5 on the dev chain).
+pub const MAX_RECONNECT_BACKOFF: Duration = Duration::from_secs(5);
+
+/// The first nonce of device `d`: devices search disjoint ranges of 2^48 nonces.
+pub fn device_range(d: usize) -> std::ops::Range<u64> {
+	(d as u64) << 48..((d as u64) + 1) << 48
+}
+
+/// Which backend computes the Sprint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum BackendKind {
+	/// The pure-Rust reference (every machine can run it; slow).
+	Cpu,
+	/// libtorch (CUDA when present); needs a build with `--features torch`.
+	Torch,
+}
+
+/// A test-only misbehaviour, to show that the network catches it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cheat {
+	/// Claim `n` hits with made-up distances instead of computing anything.
+	MadeUpHits(u64),
+}
+
+/// How the worker runs.
+#[derive(Clone, Debug)]
+pub struct WorkerConfig {
+	pub node_url: String,
+	pub listen: SocketAddr,
+	pub backend: BackendKind,
+	/// Devices (`cpu` for the CPU backend; `cuda:0,cuda:1`, … for torch).
+	pub devices: Vec<String>,
+	/// Threads of the CPU backend (0: one per core).
+	pub threads: usize,
+	pub data_dir: PathBuf,
+	/// Blocks before the Commit phase at which the Sprint stops, to commit in time.
+	pub commit_margin: u32,
+	/// Time limit of one proof fetch.
+	pub fetch_timeout: Duration,
+	pub server_limits: ServerLimits,
+	/// Draw a live progress bar on the terminal.
+	pub progress: bool,
+	pub cheat: Option<Cheat>,
+}
+
+/// Why the worker stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+	#[error(transparent)]
+	Store(#[from] StoreError),
+	#[error("cannot listen on {addr}: {source} (is another worker using the port? pick --listen)")]
+	Listen { addr: SocketAddr, source: std::io::Error },
+	#[error("backend: {0}")]
+	Backend(String),
+}
+
+struct MiningTask {
+	epoch: u32,
+	stop: Arc<AtomicBool>,
+	handle: tokio::task::JoinHandle<Result<(), String>>,
+}
+
+/// What one worker knows and runs.
+struct Worker {
+	config: WorkerConfig,
+	key: WorkerKey,
+	worker_account: AccountId,
+	data: Arc<DataDir>,
+	metrics: Arc<Metrics>,
+	backends: Option<(ModelConfig, Vec<SharedBackend>)>,
+	mining: Option<MiningTask>,
+	commit_task: Option<(u32, tokio::task::JoinHandle<()>)>,
+	validation_task: Option<(u32, tokio::task::JoinHandle<()>)>,
+	best_tx: watch::Sender<u32>,
+	/// One extrinsic of the worker key at a time (their nonces come from the node).
+	submit_lock: Arc<tokio::sync::Mutex<()>>,
+	state_lock: Arc<Mutex<()>>,
+	host: Option<AccountId>,
+	last_epoch: Option<u32>,
+	proof_client: ProofClient,
+}
+
+/// Runs the worker until `shutdown` resolves: the proof server, and the chain loop with
+/// reconnection. Ctrl-C (or `shutdown`) stops the Sprint, saves the hits and returns.
+pub async fn run(
+	config: WorkerConfig,
+	key: WorkerKey,
+	shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), WorkerError> {
+	let data = Arc::new(DataDir::open(&config.data_dir)?);
+	let metrics = Arc::new(Metrics::default());
+	let worker_account: AccountId = key.pair().public().into();
+	let listener = tokio::net::TcpListener::bind(config.listen)
+		.await
+		.map_err(|source| WorkerError::Listen { addr: config.listen, source })?;
+	tracing::info!(
+		target: "gonka::worker",
+		"worker key {} · data {} · proofs on http://{}",
+		worker_account.to_ss58check(),
+		config.data_dir.display(),
+		config.listen
+	);
+	let (stop_tx, stop_rx) = watch::channel(false);
+	let server_state = ServerState::new(
+		data.clone(),
+		metrics.clone(),
+		config.server_limits.clone(),
+		serde_json::json!({ "workerKey": worker_account.to_ss58check() }),
+	);
+	let mut server_stop = stop_rx.clone();
+	let server = tokio::spawn(async move {
+		let stopped = async move {
+			let _ = server_stop.wait_for(|s| *s).await;
+		};
+		if let Err(e) = crate::server::serve(listener, server_state, stopped).await {
+			tracing::error!(target: "gonka::worker", "proof server stopped: {e}");
+		}
+	});
+
+	let (best_tx, _) = watch::channel(0);
+	let mut worker = Worker {
+		proof_client: ProofClient::new(config.fetch_timeout),
+		config,
+		key,
+		worker_account,
+		data,
+		metrics,
+		backends: None,
+		mining: None,
+		commit_task: None,
+		validation_task: None,
+		best_tx,
+		submit_lock: Arc::default(),
+		state_lock: Arc::default(),
+		host: None,
+		last_epoch: None,
+	};
+
+	tokio::pin!(shutdown);
+	let mut backoff = Duration::from_secs(1);
+	loop {
+		let started = Instant::now();
+		let outcome = tokio::select! {
+			_ = &mut shutdown => break,
+			r = worker.follow() => r,
+		};
+		worker.metrics.connected.store(0, Relaxed);
+		if started.elapsed() > MAX_RECONNECT_BACKOFF * 6 {
+			backoff = Duration::from_secs(1);
+		}
+		match outcome {
+			Ok(()) => tracing::warn!(
+				target: "gonka::worker",
+				"the node {} closed the head subscription; reconnecting in {backoff:?}",
+				worker.config.node_url
+			),
+			Err(e) => tracing::warn!(
+				target: "gonka::worker",
+				"lost the node {}: {e}; reconnecting in {backoff:?}",
+				worker.config.node_url
+			),
+		}
+		tokio::select! {
+			_ = &mut shutdown => break,
+			_ = tokio::time::sleep(backoff) => {},
+		}
+		worker.metrics.reconnects.fetch_add(1, Relaxed);
+		backoff = (backoff * 2).min(MAX_RECONNECT_BACKOFF);
+	}
+
+	tracing::info!(target: "gonka::worker", "stopping: saving the Sprint's hits");
+	if let Some(task) = worker.mining.take() {
+		task.stop.store(true, Relaxed);
+		let _ = task.handle.await;
+	}
+	let _ = stop_tx.send(true);
+	let _ = server.await;
+	Ok(())
+}
+
+impl Worker {
+	/// Connects, subscribes to new heads and handles each until the connection fails.
+	async fn follow(&mut self) -> Result<(), ChainError> {
+		let client = Arc::new(ChainClient::connect(&self.config.node_url).await?);
+		let mut heads = client.subscribe_new_heads().await?;
+		self.metrics.connected.store(1, Relaxed);
+		tracing::info!(target: "gonka::worker", "following {}", self.config.node_url);
+		self.last_epoch = None;
+		while let Some(header) = heads.next().await {
+			let header = header.map_err(|e| ChainError::Rpc {
+				method: "chain_subscribeNewHeads".into(),
+				source: jsonrpsee::core::ClientError::ParseError(e),
+			})?;
+			let hash = ChainClient::header_hash(&header);
+			if let Err(e) = self.on_block(&client, header.number, hash).await {
+				if !client.is_connected() {
+					return Err(e);
+				}
+				tracing::warn!(target: "gonka::worker", "block #{}: {e}", header.number);
+			}
+		}
+		Ok(())
+	}
+
+	async fn on_block(
+		&mut self,
+		client: &Arc<ChainClient>,
+		number: u32,
+		hash: gonka_runtime::Hash,
+	) -> Result<(), ChainError> {
+		let info = client.epoch_info(Some(hash)).await?;
+		let _ = self.best_tx.send_replace(number);
+		let m = self.metrics.clone();
+		m.best_block.store(number as u64, Relaxed);
+		m.epoch.store(info.epoch as u64, Relaxed);
+		m.phase.store(phase_code(info.phase), Relaxed);
+
+		if self.last_epoch != Some(info.epoch) || self.host.is_none() {
+			self.new_epoch(client, &info, hash).await?;
+		}
+		let Some(host) = self.host.clone() else { return Ok(()) };
+		let params = client.sprint_params(Some(hash)).await?;
+		let stop_block =
+			info.commit_start.saturating_sub(self.config.commit_margin).max(info.start);
+
+		// Sprint: stop a search of an older epoch or one past its stop block.
+		if let Some(task) = &self.mining {
+			if task.epoch != info.epoch || number >= stop_block {
+				task.stop.store(true, Relaxed);
+			}
+		}
+		if info.phase == Phase::Sprint && number < stop_block && !self.committed(info.epoch) {
+			let running = self.mining.as_ref().is_some_and(|t| t.epoch == info.epoch);
+			if !running {
+				self.start_mining(client, &info, &host, &params.model, hash, stop_block).await?;
+			}
+		}
+
+		// Commit.
+		if number >= stop_block && number < info.validation_start && !self.committed(info.epoch) {
+			let busy = self.commit_task.as_ref().is_some_and(|(_, h)| !h.is_finished());
+			if !busy {
+				self.start_commit(client, info.epoch, &host, info.validation_start);
+			}
+		}
+
+		// Validation.
+		if info.phase == Phase::Validation {
+			let busy = self
+				.validation_task
+				.as_ref()
+				.is_some_and(|(e, h)| *e == info.epoch && !h.is_finished());
+			let done = self
+				.validation_task
+				.as_ref()
+				.is_some_and(|(e, h)| *e == info.epoch && h.is_finished())
+				&& self.all_verdicts_sent(client, info.epoch, &host, hash).await?;
+			if !busy && !done && m.weight.load(Relaxed) > 0 {
+				self.start_validation(client, &info, &host, &params, hash).await?;
+			}
+		}
+		Ok(())
+	}
+
+	async fn new_epoch(
+		&mut self,
+		client: &Arc<ChainClient>,
+		info: &EpochInfo<u32>,
+		hash: gonka_runtime::Hash,
+	) -> Result<(), ChainError> {
+		let host = client.host_of_worker(&self.worker_account, Some(hash)).await?;
+		if host.is_none() && self.last_epoch != Some(info.epoch) {
+			tracing::warn!(
+				target: "gonka::worker",
+				"worker key {} is not any host's worker key on this chain: register it with \
+				 `gonka-worker register` (or sprint.register_host) — waiting",
+				self.worker_account.to_ss58check()
+			);
+		}
+		if let Some(host) = &host {
+			let weight = client.weight(info.epoch, host, Some(hash)).await?;
+			self.metrics.weight.store(weight, Relaxed);
+			let balance = client.account(host).await?.data.free;
+			self.metrics.free_balance.set(balance as f64);
+			if self.host.as_ref() != Some(host) {
+				tracing::info!(
+					target: "gonka::worker",
+					"signing for host {} (weight {weight} in epoch {})",
+					host.to_ss58check(),
+					info.epoch
+				);
+			}
+			if let Some(record) = self.load_record(info.epoch.saturating_sub(1)) {
+				if let Some((_, count)) = record.committed {
+					tracing::info!(
+						target: "gonka::worker",
+						"epoch {}: weight {weight} (committed {count} leaves in epoch {})",
+						info.epoch,
+						info.epoch - 1
+					);
+				}
+			}
+		}
+		self.host = host;
+		self.last_epoch = Some(info.epoch);
+		// Proofs are served until the epoch after next (PROTOCOL §5).
+		if let Err(e) = self.data.prune(info.epoch.saturating_sub(2)) {
+			tracing::warn!(target: "gonka::worker", "pruning old epochs: {e}");
+		}
+		Ok(())
+	}
+
+	fn load_record(&self, epoch: u32) -> Option<crate::store::EpochRecord> {
+		let _g = self.state_lock.lock().expect("not poisoned");
+		self.data.load_state().ok()?.epochs.get(&epoch).cloned()
+	}
+
+	fn committed(&self, epoch: u32) -> bool {
+		self.load_record(epoch).is_some_and(|r| r.committed.is_some())
+	}
+
+	/// The backends for `model` (built once per model).
+	fn backends(&mut self, model: &ModelConfig) -> Result<Vec<SharedBackend>, String> {
+		if let Some((m, b)) = &self.backends {
+			if m == model {
+				return Ok(b.clone());
+			}
+		}
+		let mut out: Vec<SharedBackend> = Vec::new();
+		for device in &self.config.devices {
+			let backend: Box<dyn Backend> = match self.config.backend {
+				BackendKind::Cpu => {
+					if device != "cpu" {
+						return Err(format!(
+							"the cpu backend runs on device `cpu`, not `{device}`"
+						));
+					}
+					Box::new(
+						CpuBackend::with_threads(*model, self.config.threads)
+							.map_err(|e| e.to_string())?,
+					)
+				},
+				#[cfg(feature = "torch")]
+				BackendKind::Torch => {
+					let d = gonka_kernels::torch::TorchDevice::parse(device).ok_or_else(|| {
+						format!("`{device}` is not a torch device (auto, cpu, cuda, cuda:N)")
+					})?;
+					Box::new(
+						gonka_kernels::TorchBackend::new(*model, d).map_err(|e| e.to_string())?,
+					)
+				},
+				#[cfg(not(feature = "torch"))]
+				BackendKind::Torch => {
+					return Err("this gonka-worker was built without the torch backend; rebuild \
+					            with `--features torch` or use --backend cpu"
+						.into())
+				},
+			};
+			tracing::info!(target: "gonka::worker", "device {device}: {}", backend.describe());
+			out.push(Arc::new(Mutex::new(backend)));
+		}
+		if out.is_empty() {
+			return Err("no devices: pass --devices".into());
+		}
+		self.backends = Some((*model, out.clone()));
+		Ok(out)
+	}
+
+	async fn start_mining(
+		&mut self,
+		client: &Arc<ChainClient>,
+		info: &EpochInfo<u32>,
+		host: &AccountId,
+		model: &ModelConfig,
+		hash: gonka_runtime::Hash,
+		stop_block: u32,
+	) -> Result<(), ChainError> {
+		let Some(seed) = client.epoch_seed(info.epoch, Some(hash)).await? else {
+			return Ok(());
+		};
+		let backends = match self.backends(model) {
+			Ok(b) => b,
+			Err(e) => {
+				tracing::error!(target: "gonka::worker", "cannot run the Sprint: {e}");
+				return Ok(());
+			},
+		};
+		let stop = Arc::new(AtomicBool::new(false));
+		let (epoch, data, metrics) = (info.epoch, self.data.clone(), self.metrics.clone());
+		let pk: HostKey = *AsRef::<[u8; 32]>::as_ref(host);
+		let cheat = self.config.cheat;
+		let stop2 = stop.clone();
+		tracing::info!(
+			target: "gonka::worker",
+			"epoch {epoch}: Sprint from block #{} until #{stop_block} on {} device(s)",
+			info.block,
+			backends.len()
+		);
+		metrics.sprint_nonces.store(0, Relaxed);
+		metrics.sprint_hits.store(0, Relaxed);
+		metrics.nonces_per_sec.set(0.0);
+		let bar = self.config.progress.then(|| progress_bar(epoch));
+		let handle = tokio::task::spawn_blocking(move || {
+			let r = mine(epoch, seed, pk, backends, &data, &stop2, &metrics, cheat, bar.as_ref());
+			if let Some(bar) = bar {
+				bar.finish();
+			}
+			match &r {
+				Ok(()) => tracing::info!(
+					target: "gonka::worker",
+					"epoch {epoch}: Sprint done: {} nonces, {} hits",
+					metrics.sprint_nonces.load(Relaxed),
+					metrics.sprint_hits.load(Relaxed)
+				),
+				Err(e) => {
+					tracing::error!(target: "gonka::worker", "epoch {epoch}: Sprint failed: {e}")
+				},
+			}
+			r
+		});
+		self.mining = Some(MiningTask { epoch, stop, handle });
+		Ok(())
+	}
+
+	fn start_commit(
+		&mut self,
+		client: &Arc<ChainClient>,
+		epoch: u32,
+		host: &AccountId,
+		until: u32,
+	) {
+		let mining = self.mining.take_if(|t| t.epoch == epoch);
+		let (client, data, key) = (client.clone(), self.data.clone(), self.key.pair().clone());
+		let (host, metrics, lock) = (host.clone(), self.metrics.clone(), self.submit_lock.clone());
+		let state_lock = self.state_lock.clone();
+		let best = self.best_tx.subscribe();
+		let handle = tokio::spawn(async move {
+			if let Some(task) = mining {
+				task.stop.store(true, Relaxed);
+				let _ = task.handle.await;
+			}
+			if *best.borrow() >= until {
+				return;
+			}
+			match commit(&client, &data, &key, epoch, &host, &lock).await {
+				Ok(Some((root, count))) => {
+					metrics.last_commit_epoch.store(epoch as u64, Relaxed);
+					metrics.last_commit_count.store(count, Relaxed);
+					let _g = state_lock.lock().expect("not poisoned");
+					let mut state = data.load_state().unwrap_or_default();
+					state.epochs.entry(epoch).or_default().committed =
+						Some((hex::encode(root), count));
+					if let Err(e) = data.save_state(&state) {
+						tracing::error!(target: "gonka::worker", "saving state: {e}");
+					}
+				},
+				Ok(None) => {},
+				Err(e) => tracing::warn!(
+					target: "gonka::worker",
+					"epoch {epoch}: commit not included yet: {e}; retrying at the next block"
+				),
+			}
+		});
+		self.commit_task = Some((epoch, handle));
+	}
+
+	async fn all_verdicts_sent(
+		&self,
+		client: &Arc<ChainClient>,
+		epoch: u32,
+		host: &AccountId,
+		hash: gonka_runtime::Hash,
+	) -> Result<bool, ChainError> {
+		let duties = client.duties(epoch, host, Some(hash)).await?;
+		let record = self.load_record(epoch).unwrap_or_default();
+		Ok(duties.iter().all(|(h, _)| record.verdicts.contains_key(&h.to_ss58check())))
+	}
+
+	async fn start_validation(
+		&mut self,
+		client: &Arc<ChainClient>,
+		info: &EpochInfo<u32>,
+		host: &AccountId,
+		params: &pallet_sprint::SprintParams<gonka_runtime::Balance>,
+		hash: gonka_runtime::Hash,
+	) -> Result<(), ChainError> {
+		let epoch = info.epoch;
+		let (Some(seed), Some(sampling_seed)) = (
+			client.epoch_seed(epoch, Some(hash)).await?,
+			client.sampling_seed(epoch, Some(hash)).await?,
+		) else {
+			return Ok(());
+		};
+		let backend = match self.backends(&params.model) {
+			Ok(b) => b[0].clone(),
+			Err(e) => {
+				tracing::error!(target: "gonka::worker", "cannot validate: {e}");
+				return Ok(());
+			},
+		};
+		let judging = Judging {
+			seed,
+			sampling_seed,
+			validator: *AsRef::<[u8; 32]>::as_ref(host),
+			sample_size: params.sample_size,
+			delta: gonka_kernels::validation::DEFAULT_DELTA,
+			test: FraudTest::default(),
+		};
+		let ctx = ValidationCtx {
+			client: client.clone(),
+			data: self.data.clone(),
+			metrics: self.metrics.clone(),
+			key: self.key.pair().clone(),
+			host: host.clone(),
+			epoch,
+			give_up_at: info.settlement_start.saturating_sub(GIVE_UP_BLOCKS),
+			judging,
+			backend,
+			proof_client: self.proof_client.clone(),
+			best: self.best_tx.subscribe(),
+			submit_lock: self.submit_lock.clone(),
+			state_lock: self.state_lock.clone(),
+			at: hash,
+		};
+		let handle = tokio::spawn(async move {
+			if let Err(e) = validate(ctx).await {
+				tracing::warn!(target: "gonka::worker", "epoch {epoch}: validation interrupted: {e}");
+			}
+		});
+		self.validation_task = Some((epoch, handle));
+		Ok(())
+	}
+}
+
+fn phase_code(phase: Phase) -> u64 {
+	match phase {
+		Phase::Sprint => 0,
+		Phase::Commit => 1,
+		Phase::Validation => 2,
+		Phase::Settlement => 3,
+	}
+}
+
+fn progress_bar(epoch: u32) -> indicatif::ProgressBar {
+	let bar = indicatif::ProgressBar::new_spinner();
+	bar.set_style(
+		indicatif::ProgressStyle::with_template("{spinner} epoch {prefix} Sprint {elapsed} {msg}")
+			.expect("valid template"),
+	);
+	bar.set_prefix(epoch.to_string());
+	bar.enable_steady_tick(Duration::from_millis(200));
+	bar
+}
+
+/// The Sprint on every device, until `stop`.
+#[allow(clippy::too_many_arguments)]
+fn mine(
+	epoch: u32,
+	seed: [u8; 32],
+	pk: HostKey,
+	backends: Vec<SharedBackend>,
+	data: &DataDir,
+	stop: &AtomicBool,
+	metrics: &Metrics,
+	cheat: Option<Cheat>,
+	bar: Option<&indicatif::ProgressBar>,
+) -> Result<(), String> {
+	let started = Instant::now();
+	let total_hits = AtomicU64::new(0);
+	if let Some(Cheat::MadeUpHits(n)) = cheat {
+		// Claims hits it never computed: distances of half the target radius.
+		let mut log = data.hit_log(epoch, 0).map_err(|e| e.to_string())?;
+		let r = backends[0].lock().map_err(|_| "backend poisoned")?.config().r_target();
+		let hits: Vec<Hit> = (0..n).map(|i| Hit::new(i * 3, r * 0.5)).collect();
+		log.append(&hits, n * 3).and_then(|()| log.sync()).map_err(|e| e.to_string())?;
+		metrics.sprint_hits.store(n, Relaxed);
+		while !stop.load(Relaxed) {
+			std::thread::sleep(Duration::from_millis(50));
+		}
+		return Ok(());
+	}
+	let results: Vec<Result<(), String>> = std::thread::scope(|scope| {
+		let handles: Vec<_> = backends
+			.iter()
+			.enumerate()
+			.map(|(d, backend)| {
+				let total_hits = &total_hits;
+				scope.spawn(move || -> Result<(), String> {
+					let mut log = data.hit_log(epoch, d).map_err(|e| e.to_string())?;
+					total_hits.fetch_add(log.recovered, Relaxed);
+					metrics.sprint_hits.store(total_hits.load(Relaxed), Relaxed);
+					let range = device_range(d);
+					let start = log.next_nonce.unwrap_or(range.start).max(range.start);
+					if log.recovered > 0 || log.next_nonce.is_some() {
+						tracing::info!(
+							target: "gonka::worker",
+							"epoch {epoch} device {d}: resuming at nonce {start} with {} hits from \
+							 the previous run",
+							log.recovered
+						);
+					}
+					let mut backend = backend.lock().map_err(|_| "backend poisoned".to_string())?;
+					let mut last_done = 0u64;
+					let mut failure = None;
+					let outcome = sprint(
+						&mut **backend,
+						&seed,
+						&pk,
+						Budget::Nonces(start..range.end),
+						|progress, hits| {
+							if let Err(e) = log.append(hits, progress.next_nonce) {
+								failure = Some(e.to_string());
+								return ControlFlow::Break(());
+							}
+							let done = metrics
+								.sprint_nonces
+								.fetch_add(progress.nonces_done - last_done, Relaxed)
+								+ progress.nonces_done - last_done;
+							last_done = progress.nonces_done;
+							let hits_now = total_hits.fetch_add(hits.len() as u64, Relaxed)
+								+ hits.len() as u64;
+							metrics.sprint_hits.store(hits_now, Relaxed);
+							let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-3);
+							metrics.nonces_per_sec.set(rate);
+							if let Some(bar) = bar {
+								bar.set_message(format!(
+									"{done} nonces · {rate:.0} nonces/s · {hits_now} hits"
+								));
+							}
+							if stop.load(Relaxed) {
+								ControlFlow::Break(())
+							} else {
+								ControlFlow::Continue(())
+							}
+						},
+					)
+					.map_err(|e| e.to_string());
+					log.sync().map_err(|e| e.to_string())?;
+					if let Some(e) = failure {
+						return Err(format!("saving hits: {e}"));
+					}
+					outcome.map(|_| ())
+				})
+			})
+			.collect();
+		handles
+			.into_iter()
+			.map(|h| h.join().unwrap_or(Err("device thread panicked".into())))
+			.collect()
+	});
+	results.into_iter().collect()
+}
+
+/// Builds (or reuses) the commitment of `epoch` and gets it included. `Ok(None)`: nothing to
+/// commit (no hits).
+async fn commit(
+	client: &ChainClient,
+	data: &DataDir,
+	key: &polkadot_sdk::sp_core::sr25519::Pair,
+	epoch: u32,
+	host: &AccountId,
+	lock: &tokio::sync::Mutex<()>,
+) -> Result<Option<([u8; 32], u64)>, String> {
+	let commitment = match data.commitment(epoch).map_err(|e| e.to_string())? {
+		Some(c) => c,
+		None => {
+			let hits = data.all_hits(epoch).map_err(|e| e.to_string())?;
+			if hits.is_empty() {
+				tracing::warn!(
+					target: "gonka::worker",
+					"epoch {epoch}: no hits, nothing to commit (was the worker running during the Sprint?)"
+				);
+				return Ok(None);
+			}
+			data.write_commitment(epoch, hits).map_err(|e| e.to_string())?
+		},
+	};
+	let (root, count) = (commitment.root, commitment.count);
+	if let Some(on_chain) = client.commitment(epoch, host, None).await.map_err(|e| e.to_string())? {
+		if on_chain.root != root || on_chain.count != count {
+			tracing::error!(
+				target: "gonka::worker",
+				"epoch {epoch}: the chain holds another commitment of this host ({} leaves, root \
+				 0x{}) than this data directory ({count}, 0x{}); is a second worker signing for it?",
+				on_chain.count,
+				hex::encode(on_chain.root),
+				hex::encode(root)
+			);
+		}
+		return Ok(Some((on_chain.root, on_chain.count)));
+	}
+	let call = RuntimeCall::Sprint(pallet_sprint::Call::commit { epoch, root, count });
+	let _g = lock.lock().await;
+	match client.sign_and_submit(key, call, WaitFor::InBlock).await {
+		Ok(included) => {
+			tracing::info!(
+				target: "gonka::worker",
+				"epoch {epoch}: committed {count} leaves, root 0x{} (block {:?})",
+				hex::encode(root),
+				included.block_hash
+			);
+			Ok(Some((root, count)))
+		},
+		Err(ChainError::Dispatch { error, .. }) if error.name == "AlreadyCommitted" => {
+			Ok(Some((root, count)))
+		},
+		Err(e) => Err(e.to_string()),
+	}
+}
+
+struct ValidationCtx {
+	client: Arc<ChainClient>,
+	data: Arc<DataDir>,
+	metrics: Arc<Metrics>,
+	key: polkadot_sdk::sp_core::sr25519::Pair,
+	host: AccountId,
+	epoch: u32,
+	give_up_at: u32,
+	judging: Judging,
+	backend: SharedBackend,
+	proof_client: ProofClient,
+	best: watch::Receiver<u32>,
+	submit_lock: Arc<tokio::sync::Mutex<()>>,
+	state_lock: Arc<Mutex<()>>,
+	at: gonka_runtime::Hash,
+}
+
+/// Judges every host of this validator's duties and sends the verdicts.
+async fn validate(ctx: ValidationCtx) -> Result<(), String> {
+	let epoch = ctx.epoch;
+	let duties =
+		ctx.client.duties(epoch, &ctx.host, Some(ctx.at)).await.map_err(|e| e.to_string())?;
+	let endpoints: BTreeMap<AccountId, String> = ctx
+		.client
+		.hosts(Some(ctx.at))
+		.await
+		.map_err(|e| e.to_string())?
+		.into_iter()
+		.map(|(a, h)| (a, String::from_utf8_lossy(&h.endpoint).into_owned()))
+		.collect();
+	let max_batch: u32 =
+		ctx.client.constant("Sprint", "MaxVerdictBatch").await.map_err(|e| e.to_string())?;
+	let done = {
+		let _g = ctx.state_lock.lock().expect("not poisoned");
+		ctx.data.load_state().unwrap_or_default().epochs.get(&epoch).cloned().unwrap_or_default()
+	};
+	let pending: Vec<(AccountId, HostToJudge, u32, String)> = duties
+		.into_iter()
+		.filter(|(h, _)| !done.verdicts.contains_key(&h.to_ss58check()))
+		.map(|(h, c)| {
+			let judge = HostToJudge {
+				epoch,
+				host: *AsRef::<[u8; 32]>::as_ref(&h),
+				endpoint: endpoints.get(&h).cloned().unwrap_or_default(),
+				root: c.root,
+				count: c.count,
+			};
+			(h, judge, 0, String::new())
+		})
+		.collect();
+	if pending.is_empty() {
+		return Ok(());
+	}
+	tracing::info!(target: "gonka::worker", "epoch {epoch}: validating {} host(s)", pending.len());
+	let accounts: BTreeMap<HostKey, AccountId> =
+		pending.iter().map(|(a, h, _, _)| (h.host, a.clone())).collect();
+	let hosts: Vec<HostToJudge> = pending.into_iter().map(|(_, h, _, _)| h).collect();
+	let best = ctx.best.clone();
+	let give_up_at = ctx.give_up_at;
+	let ctx = &ctx;
+	judge_hosts(
+		&ctx.proof_client,
+		&ctx.backend,
+		&ctx.judging,
+		hosts,
+		move || *best.borrow() >= give_up_at,
+		|judged| {
+			let verdicts: Vec<(AccountId, gonka_kernels::Verdict)> = judged
+				.iter()
+				.map(|j| {
+					let account = accounts[&j.host.host].clone();
+					match &j.judgement {
+						Some(r) => tracing::info!(
+							target: "gonka::worker",
+							"epoch {epoch}: host {} is {:?}: {} mismatches in {} samples (p = {:.2e})",
+							account.to_ss58check(),
+							r.verdict,
+							r.mismatches,
+							r.samples,
+							r.p_value
+						),
+						None => tracing::warn!(
+							target: "gonka::worker",
+							"epoch {epoch}: host {} judged invalid: no usable answer in {} attempts \
+							 across the Validation window (last: {})",
+							account.to_ss58check(),
+							j.attempts,
+							j.last_error.as_deref().unwrap_or("-")
+						),
+					}
+					(account, j.verdict)
+				})
+				.collect();
+			async move { submit_verdicts(ctx, verdicts, max_batch.max(1) as usize).await }
+		},
+	)
+	.await
+}
+
+async fn submit_verdicts(
+	ctx: &ValidationCtx,
+	verdicts: Vec<(AccountId, gonka_kernels::Verdict)>,
+	max_batch: usize,
+) -> Result<(), String> {
+	let to_chain = |v: gonka_kernels::Verdict| match v {
+		gonka_kernels::Verdict::Valid => pallet_sprint::Verdict::Valid,
+		gonka_kernels::Verdict::Invalid => pallet_sprint::Verdict::Invalid,
+	};
+	for batch in verdicts.chunks(max_batch) {
+		let send = |items: &[(AccountId, gonka_kernels::Verdict)]| {
+			let list: Vec<_> = items.iter().map(|(a, v)| (a.clone(), to_chain(*v))).collect();
+			RuntimeCall::Sprint(pallet_sprint::Call::submit_verdicts {
+				epoch: ctx.epoch,
+				verdicts: list.try_into().expect("chunks of at most MaxVerdictBatch; qed"),
+			})
+		};
+		let _g = ctx.submit_lock.lock().await;
+		let outcome = ctx.client.sign_and_submit(&ctx.key, send(batch), WaitFor::InBlock).await;
+		let recorded: Vec<&(AccountId, gonka_kernels::Verdict)> = match outcome {
+			Ok(_) => batch.iter().collect(),
+			Err(ChainError::Dispatch { error, .. }) if error.name == "AlreadyVoted" => {
+				// Some were sent before a restart: send the rest one by one.
+				let mut ok = Vec::new();
+				for item in batch {
+					match ctx
+						.client
+						.sign_and_submit(
+							&ctx.key,
+							send(std::slice::from_ref(item)),
+							WaitFor::InBlock,
+						)
+						.await
+					{
+						Ok(_) => ok.push(item),
+						Err(ChainError::Dispatch { error, .. }) if error.name == "AlreadyVoted" => {
+							ok.push(item)
+						},
+						Err(e) => return Err(e.to_string()),
+					}
+				}
+				ok
+			},
+			Err(e) => return Err(e.to_string()),
+		};
+		let _g = ctx.state_lock.lock().expect("not poisoned");
+		let mut state = ctx.data.load_state().map_err(|e| e.to_string())?;
+		let record = state.epochs.entry(ctx.epoch).or_default();
+		for (account, verdict) in recorded {
+			record.verdicts.insert(account.to_ss58check(), format!("{verdict:?}"));
+			ctx.metrics.verdicts_submitted.fetch_add(1, Relaxed);
+			if *verdict == gonka_kernels::Verdict::Invalid {
+				ctx.metrics.verdicts_invalid.fetch_add(1, Relaxed);
+			}
+		}
+		ctx.data.save_state(&state).map_err(|e| e.to_string())?;
+		tracing::info!(
+			target: "gonka::worker",
+			"epoch {}: {} verdict(s) on chain",
+			ctx.epoch,
+			batch.len()
+		);
+	}
+	Ok(())
+}

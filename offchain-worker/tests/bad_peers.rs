@@ -1,0 +1,274 @@
+//! The validator against real HTTP servers on loopback: the worker's own proof server (honest),
+//! and peers that answer garbage, wrong proofs, huge bodies or never answer; and the proof
+//! server under a flooding client. No chain: the commitment is computed here with the CPU
+//! backend on the `tiny` model, as a worker's Sprint would.
+
+use std::{
+	net::SocketAddr,
+	ops::ControlFlow,
+	sync::{Arc, Mutex},
+	time::{Duration, Instant},
+};
+
+use axum::{response::IntoResponse, routing::get, Router};
+use codec::Encode;
+use gonka_kernels::{sprint, Budget, CpuBackend, FraudTest, Hit, ModelConfig, Verdict};
+use gonka_worker::{
+	metrics::Metrics,
+	server::{ServerLimits, ServerState},
+	store::DataDir,
+	validator::{
+		check_host, judge_hosts, FetchError, HostToJudge, Judged, Judging, ProofClient,
+		SharedBackend,
+	},
+};
+
+const SEED: [u8; 32] = [11; 32];
+const HOST: [u8; 32] = [22; 32];
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+	let dir = std::env::temp_dir().join(format!("gonka-badpeers-{name}-{}", std::process::id()));
+	let _ = std::fs::remove_dir_all(&dir);
+	dir
+}
+
+/// A host's honest Sprint over `nonces` nonces: its hits.
+fn honest_hits(nonces: u64) -> Vec<Hit> {
+	let mut backend = CpuBackend::with_threads(ModelConfig::tiny(), 1).unwrap();
+	sprint(&mut backend, &SEED, &HOST, Budget::Nonces(0..nonces), |_, _| ControlFlow::Continue(()))
+		.unwrap()
+		.hits
+}
+
+fn backend() -> SharedBackend {
+	Arc::new(Mutex::new(Box::new(CpuBackend::with_threads(ModelConfig::tiny(), 1).unwrap())))
+}
+
+fn judging() -> Judging {
+	Judging {
+		seed: SEED,
+		sampling_seed: [33; 32],
+		validator: [44; 32],
+		sample_size: 50,
+		delta: gonka_kernels::validation::DEFAULT_DELTA,
+		test: FraudTest::default(),
+	}
+}
+
+async fn serve(router: Router) -> SocketAddr {
+	let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+	let addr = listener.local_addr().unwrap();
+	tokio::spawn(async move {
+		axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+			.await
+			.unwrap()
+	});
+	addr
+}
+
+/// The worker's own proof server over a commitment of real hits.
+async fn honest_server(
+	name: &str,
+	limits: ServerLimits,
+) -> (SocketAddr, HostToJudge, Arc<Metrics>) {
+	let data = Arc::new(DataDir::open(&temp_dir(name)).unwrap());
+	let hits = honest_hits(3_000);
+	assert!(hits.len() > 60, "the tiny model gives a few percent hits: {}", hits.len());
+	let c = data.write_commitment(7, hits).unwrap();
+	let metrics = Arc::new(Metrics::default());
+	let state = ServerState::new(data, metrics.clone(), limits, serde_json::json!({}));
+	let addr = serve(gonka_worker::server::router(state)).await;
+	let host = HostToJudge {
+		epoch: 7,
+		host: HOST,
+		endpoint: format!("http://{addr}"),
+		root: c.root,
+		count: c.count,
+	};
+	(addr, host, metrics)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_honest_host_is_valid_and_each_bad_peer_is_caught() {
+	let client = ProofClient::new(Duration::from_secs(2));
+	let (_, honest, _) = honest_server("honest", ServerLimits::default()).await;
+	let backend = backend();
+	let judging = judging();
+
+	// Honest: every sampled leaf verifies and re-computes.
+	let j = check_host(&client, &backend, &judging, &honest).await.unwrap();
+	assert_eq!((j.verdict, j.mismatches, j.samples), (Verdict::Valid, 0, 50));
+
+	// Wrong proofs: the honest answer with each leaf's distance made up (paths no longer lead to
+	// the root), served by a peer claiming the honest commitment.
+	let real = client
+		.fetch(&honest.endpoint, 7, &gonka_worker::validator::sample_for(&judging, &honest))
+		.await
+		.unwrap();
+	let mut forged = real.clone();
+	for p in &mut forged {
+		p.leaf.distance_bits = 0.1f32.to_bits();
+	}
+	let forged = forged.encode();
+	let wrong = serve(Router::new().route(
+		"/v1/sprint/:epoch/proofs",
+		get(move || {
+			let body = forged.clone();
+			async move { body }
+		}),
+	))
+	.await;
+	let host = HostToJudge { endpoint: format!("http://{wrong}"), ..honest.clone() };
+	let j = check_host(&client, &backend, &judging, &host).await.unwrap();
+	assert_eq!((j.verdict, j.mismatches), (Verdict::Invalid, 50));
+
+	// Made-up leaves under their own (consistent) tree: paths fine, distances not.
+	let fake: Vec<Hit> = (0..100).map(|i| Hit::new(i * 5, 0.3)).collect();
+	let data = Arc::new(DataDir::open(&temp_dir("fake")).unwrap());
+	let c = data.write_commitment(7, fake).unwrap();
+	let state = ServerState::new(
+		data,
+		Arc::new(Metrics::default()),
+		ServerLimits::default(),
+		serde_json::json!({}),
+	);
+	let addr = serve(gonka_worker::server::router(state)).await;
+	let cheat = HostToJudge {
+		endpoint: format!("http://{addr}"),
+		root: c.root,
+		count: c.count,
+		..honest.clone()
+	};
+	let j = check_host(&client, &backend, &judging, &cheat).await.unwrap();
+	assert_eq!(j.verdict, Verdict::Invalid);
+	assert!(j.mismatches > 40, "{j:?}");
+
+	// Garbage, huge bodies, silence, an HTTP error, nobody listening: fetch errors, no verdict.
+	let garbage = serve(
+		Router::new().route("/v1/sprint/:epoch/proofs", get(|| async { vec![0xffu8; 1000] })),
+	)
+	.await;
+	let huge = serve(
+		Router::new().route("/v1/sprint/:epoch/proofs", get(|| async { vec![0u8; 64 << 20] })),
+	)
+	.await;
+	let silent = serve(Router::new().route(
+		"/v1/sprint/:epoch/proofs",
+		get(|| async {
+			tokio::time::sleep(Duration::from_secs(3600)).await;
+			"never"
+		}),
+	))
+	.await;
+	let failing = serve(Router::new().route(
+		"/v1/sprint/:epoch/proofs",
+		get(|| async {
+			(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "disk on fire").into_response()
+		}),
+	))
+	.await;
+	let nobody = {
+		let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+		l.local_addr().unwrap()
+	};
+	let with =
+		|addr: SocketAddr| HostToJudge { endpoint: format!("http://{addr}"), ..honest.clone() };
+	let started = Instant::now();
+	let e = check_host(&client, &backend, &judging, &with(garbage)).await.unwrap_err();
+	assert!(matches!(e, FetchError::Garbage { .. }), "{e}");
+	let e = check_host(&client, &backend, &judging, &with(huge)).await.unwrap_err();
+	assert!(matches!(e, FetchError::TooLarge { .. }), "{e}");
+	let e = check_host(&client, &backend, &judging, &with(silent)).await.unwrap_err();
+	assert!(matches!(e, FetchError::Timeout { .. }), "{e}");
+	let e = check_host(&client, &backend, &judging, &with(failing)).await.unwrap_err();
+	assert!(matches!(e, FetchError::Status { status: 500, .. }), "{e}");
+	assert!(e.to_string().contains("disk on fire"));
+	let e = check_host(&client, &backend, &judging, &with(nobody)).await.unwrap_err();
+	assert!(matches!(e, FetchError::Unreachable { .. }), "{e}");
+	assert!(started.elapsed() < Duration::from_secs(30), "bounded by the fetch timeout");
+
+	// Across a window: the honest and the wrong-proof hosts are judged at once; the bad peers are
+	// retried, and judged invalid only when the window closes.
+	let hosts =
+		vec![honest.clone(), host.clone(), with(garbage), with(huge), with(silent), with(nobody)];
+	let window = Instant::now() + Duration::from_secs(8);
+	let rounds: Arc<Mutex<Vec<(Duration, Vec<Judged>)>>> = Arc::default();
+	let started = Instant::now();
+	judge_hosts(
+		&client,
+		&backend,
+		&judging,
+		hosts,
+		|| Instant::now() >= window,
+		|judged| {
+			let rounds = rounds.clone();
+			async move {
+				rounds.lock().unwrap().push((started.elapsed(), judged));
+				Ok(())
+			}
+		},
+	)
+	.await
+	.unwrap();
+	let rounds = rounds.lock().unwrap();
+	assert_eq!(rounds.len(), 2, "one round with the conclusive answers, one at the window's end");
+	let first: Vec<_> = rounds[0].1.iter().map(|j| (j.host.endpoint.clone(), j.verdict)).collect();
+	assert_eq!(
+		first,
+		vec![(honest.endpoint.clone(), Verdict::Valid), (host.endpoint.clone(), Verdict::Invalid)]
+	);
+	assert!(rounds[1].0 >= Duration::from_secs(8));
+	assert_eq!(rounds[1].1.len(), 4);
+	for j in &rounds[1].1 {
+		assert_eq!(j.verdict, Verdict::Invalid);
+		assert!(j.judgement.is_none() && j.attempts >= 3, "{j:?}");
+		assert!(j.last_error.is_some());
+	}
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_flooding_client_is_rate_limited_while_others_are_served() {
+	let limits = ServerLimits { rate_per_sec: 5.0, burst: 10.0, ..Default::default() };
+	let (addr, host, metrics) = honest_server("flood", limits).await;
+	let url = format!("http://{addr}/v1/sprint/7/proofs?indices=0,1,2");
+	// The flooder: 100 requests at once from 127.0.0.1.
+	let flooder = ProofClient::new(Duration::from_secs(5));
+	let answers = futures::future::join_all((0..100).map(|_| flooder.get_text(&url))).await;
+	let limited =
+		answers.iter().filter(|r| matches!(r, Err(FetchError::Status { status: 429, .. }))).count();
+	let served = answers.iter().filter(|r| r.is_ok()).count();
+	assert!(served <= 11 && limited >= 89, "served {served}, limited {limited}");
+	assert!(matches!(&answers.iter().find(|r| r.is_err()).unwrap(),
+		Err(FetchError::Status { reason, .. }) if reason.contains("rate limit")));
+	// Another client (another loopback address) is served meanwhile.
+	let other = ProofClient::with_local_address(Duration::from_secs(5), [127, 0, 0, 2].into());
+	let proofs = other.fetch(&host.endpoint, 7, &[0, 1, 2]).await.unwrap();
+	assert_eq!(proofs.len(), 3);
+	assert!(metrics.proof_rate_limited.load(std::sync::atomic::Ordering::Relaxed) >= 89);
+	// Bad requests get a 4xx with a reason.
+	let bad = ProofClient::with_local_address(Duration::from_secs(5), [127, 0, 0, 3].into());
+	for (query, status, reason) in [
+		("/v1/sprint/7/proofs", 400, "missing"),
+		("/v1/sprint/7/proofs?indices=1,x", 400, "not a leaf index"),
+		("/v1/sprint/7/proofs?indices=999999", 400, "out of range"),
+		("/v1/sprint/8/proofs?indices=0", 404, "no commitment"),
+		("/v1/sprint/seven/proofs?indices=0", 400, "not an epoch"),
+	] {
+		match bad.get_text(&format!("http://{addr}{query}")).await {
+			Err(FetchError::Status { status: s, reason: r, .. }) => {
+				assert_eq!(s, status, "{query}: {r}");
+				assert!(r.contains(reason), "{query}: {r}");
+			},
+			other => panic!("{query}: {other:?}"),
+		}
+	}
+	let too_many = (0..2000).map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+	match bad.get_text(&format!("http://{addr}/v1/sprint/7/proofs?indices={too_many}")).await {
+		Err(FetchError::Status { status: 400, reason, .. }) => {
+			assert!(reason.contains("at most 1024"))
+		},
+		other => panic!("{other:?}"),
+	}
+	let health = bad.get_text(&format!("http://{addr}/health")).await.unwrap();
+	assert!(health.contains("\"status\":\"ok\""), "{health}");
+}

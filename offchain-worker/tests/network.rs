@@ -1,0 +1,243 @@
+//! The whole network, end to end, with real binaries over real RPC and HTTP: `gonka-node --dev`
+//! (60-block epochs of 1 s blocks, the `tiny` model), the three bootstrap hosts' workers (Alice,
+//! Bob and Charlie signing with Dave, Eve and Ferdie) and a fourth, cheating host (`//Alice//stash`, worker
+//! key `//Bob//stash`) whose worker commits made-up hits.
+//!
+//! In epoch E (the first whole epoch with every worker up), Alice's worker is killed with SIGKILL
+//! in the middle of the Sprint and restarted; in epoch E+1 the node is stopped for a few seconds
+//! as the Validation phase opens and restarted on the same base path. After both epochs:
+//! * each honest host committed once per epoch (Alice in E: every hit of both runs), was accepted
+//!   with weight = its count, and was rewarded `R0 · count / D` (PROTOCOL §8);
+//! * the cheater was rejected and slashed (half its bond, each epoch) and has no weight;
+//! * every step is an event on chain.
+
+mod common;
+
+use std::{collections::BTreeMap, time::Duration};
+
+use common::*;
+use gonka_runtime::{AccountId, RuntimeCall, RuntimeEvent, GNK};
+use gonka_worker::chain::WaitFor;
+use pallet_sprint::Event as SprintEvent;
+use polkadot_sdk::sp_keyring::Sr25519Keyring as K;
+
+const BUDGET: Duration = Duration::from_secs(480);
+const R0: u128 = 310_000 * GNK;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn honest_hosts_are_paid_and_a_cheater_is_slashed_through_a_crash_and_an_outage() {
+	let dir = Scratch::new("network");
+	let (mut node, rpc) = start_node(&dir.0);
+	let mut workers: Vec<Proc> = Vec::new();
+	let outcome =
+		tokio::time::timeout(BUDGET, scenario(&dir.0, &mut node, &rpc, &mut workers)).await;
+	let logs = || {
+		let mut s = format!("--- node ---\n{}\n", node.log_tail(30));
+		for w in &workers {
+			s.push_str(&format!("--- {} ---\n{}\n", w.name, w.log_tail(40)));
+		}
+		s
+	};
+	match outcome {
+		Ok(Ok(())) => {},
+		Ok(Err(e)) => panic!("{e}\n{}", logs()),
+		Err(_) => panic!("the network scenario did not finish in {BUDGET:?}\n{}", logs()),
+	}
+}
+
+fn hits_on_disk(dir: &std::path::Path, epoch: u32) -> Vec<u64> {
+	let path = dir.join("alice").join("epochs").join(epoch.to_string()).join("hits-0.bin");
+	let bytes = std::fs::read(path).unwrap_or_default();
+	let mut nonces: Vec<u64> =
+		bytes.chunks_exact(12).map(|c| u64::from_le_bytes(c[..8].try_into().unwrap())).collect();
+	nonces.sort_unstable();
+	nonces.dedup();
+	nonces
+}
+
+async fn scenario(
+	dir: &std::path::Path,
+	node: &mut Proc,
+	rpc: &str,
+	workers: &mut Vec<Proc>,
+) -> Result<(), String> {
+	let client = connect(rpc, Duration::from_secs(120)).await;
+	let err = |e: gonka_worker::chain::ChainError| e.to_string();
+
+	// Hosts: the three bootstrap hosts move their endpoints to free ports; the cheater registers.
+	let honest =
+		[(K::Alice, K::Dave, "alice"), (K::Bob, K::Eve, "bob"), (K::Charlie, K::Ferdie, "charlie")];
+	let mut ports = BTreeMap::new();
+	for (host, _, name) in honest {
+		let port = free_port();
+		ports.insert(name, port);
+		let call = RuntimeCall::Sprint(pallet_sprint::Call::update_host {
+			endpoint: format!("http://127.0.0.1:{port}").into_bytes().try_into().unwrap(),
+		});
+		client.sign_and_submit(&host.pair(), call, WaitFor::InBlock).await.map_err(err)?;
+	}
+	let cheat_port = free_port();
+	let call = RuntimeCall::Sprint(pallet_sprint::Call::register_host {
+		endpoint: format!("http://127.0.0.1:{cheat_port}").into_bytes().try_into().unwrap(),
+		worker_key: K::BobStash.to_account_id(),
+	});
+	client.sign_and_submit(&K::AliceStash.pair(), call, WaitFor::InBlock).await.map_err(err)?;
+
+	for (_, worker, name) in honest {
+		workers.push(start_worker(dir, name, rpc, &format!("//{worker:?}"), ports[name], &[]));
+	}
+	workers.push(start_worker(
+		dir,
+		"cheater",
+		rpc,
+		"//Bob//stash",
+		cheat_port,
+		&["--cheat-made-up-hits", "300"],
+	));
+
+	let info = client.epoch_info(None).await.map_err(err)?;
+	let e = info.epoch + 1;
+	let len = client.sprint_params(None).await.map_err(err)?.epoch_length;
+	let start = info.next_epoch_start;
+	let wait = Duration::from_secs(200);
+
+	// Epoch E: SIGKILL Alice's worker in the middle of its Sprint, once it has saved hits.
+	wait_block(&client, start + 3, wait).await;
+	let mut waited = 0;
+	while hits_on_disk(dir, e).is_empty() {
+		assert!(waited < 50, "Alice's worker saved no hit in the Sprint");
+		tokio::time::sleep(Duration::from_millis(100)).await;
+		waited += 1;
+	}
+	workers[0].kill();
+	let before = hits_on_disk(dir, e);
+	workers[0].start();
+
+	// Epoch E+1: the node goes away for a few seconds as the Validation phase opens, before the
+	// verdicts are in.
+	let params = client.sprint_params(None).await.map_err(err)?;
+	wait_block(&client, start + len + params.commit_end(), wait).await;
+	drop(client);
+	node.interrupt(Duration::from_secs(20));
+	tokio::time::sleep(Duration::from_secs(5)).await;
+	node.start();
+	let client = connect(rpc, Duration::from_secs(120)).await;
+
+	// Both epochs settled and paid.
+	wait_block(&client, start + 2 * len + 3, wait).await;
+
+	let at = |n: u32| {
+		let client = &client;
+		async move { client.block_hash(n).await.unwrap().unwrap() }
+	};
+	let mut events: BTreeMap<u32, Vec<RuntimeEvent>> = BTreeMap::new();
+	for n in start..start + 2 * len + 3 {
+		let hash = at(n).await;
+		events
+			.entry(n)
+			.or_default()
+			.extend(client.events(hash).await.map_err(err)?.into_iter().map(|r| r.event));
+	}
+	let all: Vec<&RuntimeEvent> = events.values().flatten().collect();
+	let cheater = K::AliceStash.to_account_id();
+
+	let mut alice_in_e = None;
+	for epoch in [e, e + 1] {
+		let settled_at = Some(at(start + (epoch - e + 1) * len + 1).await);
+		let committed: BTreeMap<AccountId, u64> =
+			all.iter()
+				.filter_map(|ev| match ev {
+					RuntimeEvent::Sprint(SprintEvent::Committed {
+						epoch: x, host, count, ..
+					}) if *x == epoch => Some((host.clone(), *count)),
+					_ => None,
+				})
+				.collect();
+		let commit_events = all
+			.iter()
+			.filter(
+				|ev| matches!(ev, RuntimeEvent::Sprint(SprintEvent::Committed { epoch: x, .. }) if *x == epoch),
+			)
+			.count();
+		assert_eq!(commit_events, 4, "epoch {epoch}: one commitment per host: {committed:?}");
+		let d: u128 = committed.values().map(|c| *c as u128).sum();
+		assert_eq!(committed.get(&cheater), Some(&300));
+		if epoch == e {
+			alice_in_e = committed.get(&K::Alice.to_account_id()).copied();
+		}
+
+		for (host, _, name) in honest {
+			let account = host.to_account_id();
+			let count = committed[&account];
+			assert!(count > 0);
+			let weight = client.weight(epoch + 1, &account, settled_at).await.map_err(err)?;
+			assert_eq!(weight, count, "epoch {epoch}: {name} accepted with weight = its count");
+			assert!(
+				all.iter().any(|ev| matches!(ev,
+				RuntimeEvent::Sprint(SprintEvent::HostAccepted { epoch: x, host: h, weight: w })
+					if *x == epoch && *h == account && *w == count)),
+				"{name} HostAccepted in {epoch}"
+			);
+			let rewarded = all.iter().find_map(|ev| match ev {
+				RuntimeEvent::Issuance(pallet_issuance::Event::HostRewarded {
+					epoch: x,
+					host: h,
+					amount,
+					penalty,
+					..
+				}) if *x == epoch && *h == account => Some((*amount, *penalty)),
+				_ => None,
+			});
+			assert_eq!(
+				rewarded,
+				Some((R0 * count as u128 / d, 0)),
+				"epoch {epoch}: {name} paid R0·{count}/{d}, no missed votes"
+			);
+			assert!(
+				all.iter().any(|ev| matches!(ev,
+				RuntimeEvent::Sprint(SprintEvent::VerdictsSubmitted { epoch: x, validator: v, .. })
+					if *x == epoch && *v == account)),
+				"{name} voted in {epoch}"
+			);
+		}
+		assert!(all.iter().any(|ev| matches!(ev,
+			RuntimeEvent::Sprint(SprintEvent::HostSlashed { epoch: x, host, .. }) if *x == epoch && *host == cheater)),
+			"the cheater is slashed in {epoch}");
+		assert_eq!(client.weight(epoch + 1, &cheater, settled_at).await.map_err(err)?, 0);
+		assert!(!all.iter().any(|ev| matches!(ev,
+			RuntimeEvent::Issuance(pallet_issuance::Event::HostRewarded { host, .. }) if *host == cheater)));
+	}
+
+	// Alice's commitment in E holds every hit of both runs, each once, and more than the first
+	// run had found.
+	let alice = alice_in_e.expect("Alice committed in E");
+	let on_disk = hits_on_disk(dir, e);
+	assert_eq!(alice, on_disk.len() as u64, "the commitment is every distinct hit on disk");
+	assert!(before.iter().all(|n| on_disk.binary_search(n).is_ok()));
+	assert!(alice > before.len() as u64, "the second run added hits ({} → {alice})", before.len());
+
+	// Two slashes of half the bond: a quarter is left of what it held before E.
+	let bond_at = |n: u32| {
+		let (client, cheater) = (&client, cheater.clone());
+		async move {
+			let hash = client.block_hash(n).await.unwrap();
+			let hosts = client.hosts(hash).await.unwrap();
+			hosts.into_iter().find(|(a, _)| *a == cheater).expect("still registered").1.bond
+		}
+	};
+	let (before_e, now) = (bond_at(start - 1).await, bond_at(start + 2 * len + 2).await);
+	assert!(before_e <= 1_000 * GNK && before_e > 0);
+	assert_eq!(now, before_e / 4, "slashed by half in E and in E+1");
+
+	// The workers reconnected: the node's restart shows in their metrics.
+	for (_, _, name) in honest {
+		let metrics = gonka_worker::validator::ProofClient::new(Duration::from_secs(2))
+			.get_text(&format!("http://127.0.0.1:{}/metrics", ports[name]))
+			.await
+			.map_err(|e| e.to_string())?;
+		let reconnects =
+			gonka_worker::metrics::parse_metric(&metrics, "gonka_worker_chain_reconnects_total");
+		assert!(reconnects >= Some(1.0), "{name}: {reconnects:?}");
+	}
+	Ok(())
+}
