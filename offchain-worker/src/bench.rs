@@ -114,6 +114,34 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
 		Some(mfu) => println!("MFU        {:.2} %", mfu * 100.0),
 		None => println!("MFU        (pass --peak-tflops for the device's dense peak)"),
 	}
-	println!("hits       {} (expected {:.1})", r.hits, r.expected_hits);
+	println!(
+		"hits       {} ({:.1} expected if the outputs were uniform on the sphere)",
+		r.hits, r.expected_hits
+	);
 	Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn bench_measures_a_short_run() {
+		let args = BenchArgs {
+			model: "tiny".into(),
+			backend: BackendKind::Cpu,
+			device: "cpu".into(),
+			threads: 1,
+			seconds: 0.2,
+			peak_tflops: Some(1.0),
+		};
+		let r = measure(&args).unwrap();
+		assert!(r.nonces > 0 && r.hits <= r.nonces);
+		assert!(r.nonces_per_sec > 0.0);
+		let flops = ModelConfig::tiny().flops_per_nonce() as f64;
+		assert!((r.gflops - r.nonces_per_sec * flops / 1e9).abs() < 1e-9);
+		assert!((r.mfu.unwrap() - r.gflops / 1e3).abs() < 1e-12);
+		let bad = BenchArgs { model: "huge".into(), ..args };
+		assert!(measure(&bad).unwrap_err().contains("unknown model"));
+	}
 }

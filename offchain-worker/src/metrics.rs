@@ -23,6 +23,8 @@ pub struct Metrics {
 	pub epoch: AtomicU64,
 	/// The best block seen.
 	pub best_block: AtomicU64,
+	/// The last finalized block seen.
+	pub finalized_block: AtomicU64,
 	/// 0 Sprint, 1 Commit, 2 Validation, 3 Settlement.
 	pub phase: AtomicU64,
 	/// Whether the chain connection is up.
@@ -68,6 +70,7 @@ impl Metrics {
 		let g = |a: &AtomicU64| a.load(Relaxed) as f64;
 		put("epoch", "gauge", "The chain's current epoch.", g(&self.epoch));
 		put("best_block", "gauge", "The best block seen.", g(&self.best_block));
+		put("finalized_block", "gauge", "The last finalized block seen.", g(&self.finalized_block));
 		put(
 			"phase",
 			"gauge",

@@ -1,6 +1,9 @@
 //! The worker's loop (PROTOCOL §4–§6): follow the chain's heads, and at each block do what the
 //! epoch's phase asks, once.
 //!
+//! Heads: new best heads drive the work (phases are read at each); finalized heads are
+//! reported (`gonka_worker_finalized_block`).
+//!
 //! * **Sprint**: from the Sprint's first block until `commit_margin` blocks before the Commit
 //!   phase, every device searches its own nonce range (device `d` starts at `d·2^48`); hits go to
 //!   the data directory as they are found ([`crate::store::HitLog`]), so a restart continues.
@@ -229,27 +232,39 @@ pub async fn run(
 }
 
 impl Worker {
-	/// Connects, subscribes to new heads and handles each until the connection fails.
+	/// Connects, subscribes to new and finalized heads, and handles each new head until the
+	/// connection fails.
 	async fn follow(&mut self) -> Result<(), ChainError> {
 		let client = Arc::new(ChainClient::connect(&self.config.node_url).await?);
 		let mut heads = client.subscribe_new_heads().await?;
+		let mut finalized = client.subscribe_finalized_heads().await?;
 		self.metrics.connected.store(1, Relaxed);
 		tracing::info!(target: "gonka::worker", "following {}", self.config.node_url);
 		self.last_epoch = None;
-		while let Some(header) = heads.next().await {
-			let header = header.map_err(|e| ChainError::Rpc {
-				method: "chain_subscribeNewHeads".into(),
-				source: jsonrpsee::core::ClientError::ParseError(e),
-			})?;
-			let hash = ChainClient::header_hash(&header);
-			if let Err(e) = self.on_block(&client, header.number, hash).await {
-				if !client.is_connected() {
-					return Err(e);
-				}
-				tracing::warn!(target: "gonka::worker", "block #{}: {e}", header.number);
+		let parse = |method: &str, e: serde_json::Error| ChainError::Rpc {
+			method: method.into(),
+			source: jsonrpsee::core::ClientError::ParseError(e),
+		};
+		loop {
+			tokio::select! {
+				header = heads.next() => {
+					let Some(header) = header else { return Ok(()) };
+					let header = header.map_err(|e| parse("chain_subscribeNewHeads", e))?;
+					let hash = ChainClient::header_hash(&header);
+					if let Err(e) = self.on_block(&client, header.number, hash).await {
+						if !client.is_connected() {
+							return Err(e);
+						}
+						tracing::warn!(target: "gonka::worker", "block #{}: {e}", header.number);
+					}
+				},
+				header = finalized.next() => {
+					let Some(header) = header else { return Ok(()) };
+					let header = header.map_err(|e| parse("chain_subscribeFinalizedHeads", e))?;
+					self.metrics.finalized_block.store(header.number as u64, Relaxed);
+				},
 			}
 		}
-		Ok(())
 	}
 
 	async fn on_block(
@@ -286,7 +301,19 @@ impl Worker {
 			}
 		}
 
-		// Commit.
+		// Commit. A commitment recorded as sent but absent from this block's state (its block was
+		// retracted) is sent again.
+		if number >= stop_block && number < info.validation_start && self.committed(info.epoch) {
+			let done = self.commit_task.as_ref().is_none_or(|(_, h)| h.is_finished());
+			if done && client.commitment(info.epoch, &host, Some(hash)).await?.is_none() {
+				tracing::warn!(
+					target: "gonka::worker",
+					"epoch {}: the commitment recorded as sent is not on the best chain; sending again",
+					info.epoch
+				);
+				self.forget_commit(info.epoch);
+			}
+		}
 		if number >= stop_block && number < info.validation_start && !self.committed(info.epoch) {
 			let busy = self.commit_task.as_ref().is_some_and(|(_, h)| !h.is_finished());
 			if !busy {
@@ -363,6 +390,16 @@ impl Worker {
 	fn load_record(&self, epoch: u32) -> Option<crate::store::EpochRecord> {
 		let _g = self.state_lock.lock().expect("not poisoned");
 		self.data.load_state().ok()?.epochs.get(&epoch).cloned()
+	}
+
+	fn forget_commit(&self, epoch: u32) {
+		let _g = self.state_lock.lock().expect("not poisoned");
+		if let Ok(mut state) = self.data.load_state() {
+			if let Some(record) = state.epochs.get_mut(&epoch) {
+				record.committed = None;
+				let _ = self.data.save_state(&state);
+			}
+		}
 	}
 
 	fn committed(&self, epoch: u32) -> bool {

@@ -77,11 +77,31 @@ async fn scenario(
 		client.sign_and_submit(&host.pair(), call, WaitFor::InBlock).await.map_err(err)?;
 	}
 	let cheat_port = free_port();
-	let call = RuntimeCall::Sprint(pallet_sprint::Call::register_host {
-		endpoint: format!("http://127.0.0.1:{cheat_port}").into_bytes().try_into().unwrap(),
-		worker_key: K::BobStash.to_account_id(),
-	});
-	client.sign_and_submit(&K::AliceStash.pair(), call, WaitFor::InBlock).await.map_err(err)?;
+	// The cheater registers with `gonka-worker register`, as an operator would.
+	let out = std::process::Command::new(env!("CARGO_BIN_EXE_gonka-worker"))
+		.args(["register", "--node", rpc, "--public-endpoint"])
+		.arg(format!("http://127.0.0.1:{cheat_port}"))
+		.env("GONKA_HOST_SURI", "//Alice//stash")
+		.env("GONKA_WORKER_SURI", "//Bob//stash")
+		.env_remove("GONKA_WORKER_KEY_FILE")
+		.env_remove("GONKA_HOST_KEY_FILE")
+		.output()
+		.map_err(|e| e.to_string())?;
+	let stdout = String::from_utf8_lossy(&out.stdout);
+	if !out.status.success() || !stdout.contains("Registered host") {
+		return Err(format!(
+			"gonka-worker register: {stdout}{}",
+			String::from_utf8_lossy(&out.stderr)
+		));
+	}
+	let again = std::process::Command::new(env!("CARGO_BIN_EXE_gonka-worker"))
+		.args(["register", "--node", rpc, "--public-endpoint", "http://127.0.0.1:1"])
+		.env("GONKA_HOST_SURI", "//Alice//stash")
+		.env("GONKA_WORKER_SURI", "//Bob//stash")
+		.output()
+		.map_err(|e| e.to_string())?;
+	let stderr = String::from_utf8_lossy(&again.stderr);
+	assert!(!again.status.success() && stderr.contains("Sprint::"), "registering twice: {stderr}");
 
 	for (_, worker, name) in honest {
 		workers.push(start_worker(dir, name, rpc, &format!("//{worker:?}"), ports[name], &[]));
