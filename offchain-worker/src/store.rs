@@ -17,7 +17,7 @@
 //! the last saved `next` are computed again after a restart) are merged when the leaves are built.
 
 use std::{
-	collections::{BTreeMap, BTreeSet},
+	collections::BTreeMap,
 	fs::{self, File, OpenOptions},
 	io::{self, Read, Write},
 	os::unix::fs::FileExt,
@@ -153,26 +153,18 @@ impl DataDir {
 	/// The hits of every device of `epoch`, sorted by nonce, each nonce once.
 	pub fn all_hits(&self, epoch: u32) -> Result<Vec<Hit>, StoreError> {
 		let dir = self.epoch_dir(epoch)?;
-		let mut hits = BTreeSet::new();
+		// One leaf per nonce: a nonce computed again after a restart is found again.
+		let mut hits = BTreeMap::new();
 		for entry in fs::read_dir(&dir).map_err(io_err(&dir))? {
 			let path = entry.map_err(io_err(&dir))?.path();
 			let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
 			if name.starts_with("hits-") && name.ends_with(".bin") {
-				let mut by_nonce = BTreeMap::new();
 				for hit in read_leaves(&path)? {
-					by_nonce.entry(hit.nonce).or_insert(hit);
+					hits.entry(hit.nonce).or_insert(hit);
 				}
-				hits.extend(by_nonce.into_values());
 			}
 		}
-		// One leaf per nonce even if two logs disagree (they cannot: nonce ranges are disjoint).
-		let mut out: Vec<Hit> = Vec::with_capacity(hits.len());
-		for hit in hits {
-			if out.last().is_none_or(|last: &Hit| last.nonce != hit.nonce) {
-				out.push(hit);
-			}
-		}
-		Ok(out)
+		Ok(hits.into_values().collect())
 	}
 
 	/// Builds the commitment of `epoch` from `leaves` (sorted, unique) and writes it: leaves, then

@@ -77,35 +77,50 @@ impl ProofClient {
 		Self { client, timeout }
 	}
 
-	/// `GET url` as text (at most 1 MiB), for `/health` and `/metrics`.
-	pub async fn get_text(&self, url: &str) -> Result<String, FetchError> {
-		let uri: hyper::Uri = url.parse().map_err(|e: hyper::http::uri::InvalidUri| {
-			FetchError::BadEndpoint { endpoint: url.into(), reason: e.to_string() }
-		})?;
+	/// `GET uri` within the time limit, its body cut off at `limit` bytes: status and body.
+	/// `url` names the request in errors.
+	async fn get(
+		&self,
+		uri: hyper::Uri,
+		url: &str,
+		limit: usize,
+		indices: usize,
+	) -> Result<(hyper::StatusCode, Bytes), FetchError> {
 		let work = async {
 			let response = self.client.get(uri).await.map_err(|e| FetchError::Unreachable {
 				url: url.into(),
 				reason: error_chain(&e),
 			})?;
 			let status = response.status();
-			let body = Limited::new(response.into_body(), 1 << 20)
-				.collect()
-				.await
-				.map_err(|e| FetchError::Unreachable { url: url.into(), reason: e.to_string() })?
-				.to_bytes();
-			let text = String::from_utf8_lossy(&body).into_owned();
-			if !status.is_success() {
-				return Err(FetchError::Status {
-					url: url.into(),
-					status: status.as_u16(),
-					reason: text,
-				});
-			}
-			Ok(text)
+			let body = Limited::new(response.into_body(), limit).collect().await.map_err(|e| {
+				if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+					FetchError::TooLarge { url: url.into(), limit, indices }
+				} else {
+					FetchError::Unreachable { url: url.into(), reason: e.to_string() }
+				}
+			})?;
+			Ok((status, body.to_bytes()))
 		};
 		tokio::time::timeout(self.timeout, work)
 			.await
 			.map_err(|_| FetchError::Timeout { url: url.into(), after: self.timeout })?
+	}
+
+	/// `GET url` as text (at most 1 MiB), for `/health` and `/metrics`.
+	pub async fn get_text(&self, url: &str) -> Result<String, FetchError> {
+		let uri: hyper::Uri = url.parse().map_err(|e: hyper::http::uri::InvalidUri| {
+			FetchError::BadEndpoint { endpoint: url.into(), reason: e.to_string() }
+		})?;
+		let (status, body) = self.get(uri, url, 1 << 20, 0).await?;
+		let text = String::from_utf8_lossy(&body).into_owned();
+		if !status.is_success() {
+			return Err(FetchError::Status {
+				url: url.into(),
+				status: status.as_u16(),
+				reason: text,
+			});
+		}
+		Ok(text)
 	}
 
 	/// `GET {endpoint}/v1/sprint/{epoch}/proofs?indices=…`, decoded.
@@ -128,48 +143,26 @@ impl ProofClient {
 			FetchError::BadEndpoint { endpoint: endpoint.into(), reason: e.to_string() }
 		})?;
 		let short = format!("{base}/v1/sprint/{epoch}/proofs");
-		let limit = max_response_bytes(indices.len());
-		let work = async {
-			let response = self.client.get(uri).await.map_err(|e| FetchError::Unreachable {
-				url: short.clone(),
-				reason: error_chain(&e),
-			})?;
-			let status = response.status();
-			let body = Limited::new(response.into_body(), limit).collect().await.map_err(|e| {
-				if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
-					FetchError::TooLarge { url: short.clone(), limit, indices: indices.len() }
-				} else {
-					FetchError::Unreachable { url: short.clone(), reason: e.to_string() }
-				}
-			})?;
-			let bytes = body.to_bytes();
-			if !status.is_success() {
-				let reason =
-					String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).trim().to_string();
-				return Err(FetchError::Status {
-					url: short.clone(),
-					status: status.as_u16(),
-					reason,
-				});
-			}
-			let mut input = &bytes[..];
-			let proofs = Vec::<LeafProof>::decode(&mut input).map_err(|e| FetchError::Garbage {
-				url: short.clone(),
+		let (status, bytes) =
+			self.get(uri, &short, max_response_bytes(indices.len()), indices.len()).await?;
+		if !status.is_success() {
+			let reason = String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).trim().to_string();
+			return Err(FetchError::Status { url: short, status: status.as_u16(), reason });
+		}
+		let mut input = &bytes[..];
+		let proofs = Vec::<LeafProof>::decode(&mut input).map_err(|e| FetchError::Garbage {
+			url: short.clone(),
+			bytes: bytes.len(),
+			reason: e.to_string(),
+		})?;
+		if !input.is_empty() {
+			return Err(FetchError::Garbage {
+				url: short,
 				bytes: bytes.len(),
-				reason: e.to_string(),
-			})?;
-			if !input.is_empty() {
-				return Err(FetchError::Garbage {
-					url: short.clone(),
-					bytes: bytes.len(),
-					reason: format!("{} bytes after the proofs", input.len()),
-				});
-			}
-			Ok(proofs)
-		};
-		tokio::time::timeout(self.timeout, work)
-			.await
-			.map_err(|_| FetchError::Timeout { url: short.clone(), after: self.timeout })?
+				reason: format!("{} bytes after the proofs", input.len()),
+			});
+		}
+		Ok(proofs)
 	}
 }
 

@@ -129,7 +129,11 @@ struct Worker {
 	submit_lock: Arc<tokio::sync::Mutex<()>>,
 	state_lock: Arc<Mutex<()>>,
 	host: Option<AccountId>,
+	/// The sprint parameters of `last_epoch`.
+	params: Option<pallet_sprint::SprintParams<gonka_runtime::Balance>>,
 	last_epoch: Option<u32>,
+	/// The epoch whose verdicts are all on chain.
+	validated: Option<u32>,
 	proof_client: ProofClient,
 }
 
@@ -186,7 +190,9 @@ pub async fn run(
 		submit_lock: Arc::default(),
 		state_lock: Arc::default(),
 		host: None,
+		params: None,
 		last_epoch: None,
+		validated: None,
 	};
 
 	tokio::pin!(shutdown);
@@ -283,8 +289,11 @@ impl Worker {
 		if self.last_epoch != Some(info.epoch) || self.host.is_none() {
 			self.new_epoch(client, &info, hash).await?;
 		}
-		let Some(host) = self.host.clone() else { return Ok(()) };
-		let params = client.sprint_params(Some(hash)).await?;
+		let (Some(host), Some(params)) = (self.host.clone(), self.params.clone()) else {
+			return Ok(());
+		};
+		// One read of the record per block: every step below asks whether the epoch is committed.
+		let mut committed = self.committed(info.epoch);
 		let stop_block =
 			info.commit_start.saturating_sub(self.config.commit_margin).max(info.start);
 
@@ -294,7 +303,7 @@ impl Worker {
 				task.stop.store(true, Relaxed);
 			}
 		}
-		if info.phase == Phase::Sprint && number < stop_block && !self.committed(info.epoch) {
+		if info.phase == Phase::Sprint && number < stop_block && !committed {
 			let running = self.mining.as_ref().is_some_and(|t| t.epoch == info.epoch);
 			if !running {
 				self.start_mining(client, &info, &host, &params.model, hash, stop_block).await?;
@@ -303,7 +312,8 @@ impl Worker {
 
 		// Commit. A commitment recorded as sent but absent from this block's state (its block was
 		// retracted) is sent again.
-		if number >= stop_block && number < info.validation_start && self.committed(info.epoch) {
+		let commit_window = number >= stop_block && number < info.validation_start;
+		if commit_window && committed {
 			let done = self.commit_task.as_ref().is_none_or(|(_, h)| h.is_finished());
 			if done && client.commitment(info.epoch, &host, Some(hash)).await?.is_none() {
 				tracing::warn!(
@@ -312,9 +322,10 @@ impl Worker {
 					info.epoch
 				);
 				self.forget_commit(info.epoch);
+				committed = false;
 			}
 		}
-		if number >= stop_block && number < info.validation_start && !self.committed(info.epoch) {
+		if commit_window && !committed {
 			let busy = self.commit_task.as_ref().is_some_and(|(_, h)| !h.is_finished());
 			if !busy {
 				self.start_commit(client, info.epoch, &host, info.validation_start);
@@ -322,17 +333,15 @@ impl Worker {
 		}
 
 		// Validation.
-		if info.phase == Phase::Validation {
-			let busy = self
-				.validation_task
-				.as_ref()
-				.is_some_and(|(e, h)| *e == info.epoch && !h.is_finished());
-			let done = self
-				.validation_task
-				.as_ref()
-				.is_some_and(|(e, h)| *e == info.epoch && h.is_finished())
-				&& self.all_verdicts_sent(client, info.epoch, &host, hash).await?;
-			if !busy && !done && m.weight.load(Relaxed) > 0 {
+		if info.phase == Phase::Validation && self.validated != Some(info.epoch) {
+			let task = self.validation_task.as_ref().filter(|(e, _)| *e == info.epoch);
+			let busy = task.is_some_and(|(_, h)| !h.is_finished());
+			// A finished task is done once every duty's verdict is recorded (checked until so).
+			if task.is_some_and(|(_, h)| h.is_finished())
+				&& self.all_verdicts_sent(client, info.epoch, &host, hash).await?
+			{
+				self.validated = Some(info.epoch);
+			} else if !busy && m.weight.load(Relaxed) > 0 {
 				self.start_validation(client, &info, &host, &params, hash).await?;
 			}
 		}
@@ -378,6 +387,8 @@ impl Worker {
 				}
 			}
 		}
+		// Parameters change only from an epoch's start (`set_params`), so one read per epoch.
+		self.params = Some(client.sprint_params(Some(hash)).await?);
 		self.host = host;
 		self.last_epoch = Some(info.epoch);
 		// Proofs are served until the epoch after next (PROTOCOL §5).
@@ -846,7 +857,7 @@ async fn validate(ctx: ValidationCtx) -> Result<(), String> {
 		let _g = ctx.state_lock.lock().expect("not poisoned");
 		ctx.data.load_state().unwrap_or_default().epochs.get(&epoch).cloned().unwrap_or_default()
 	};
-	let pending: Vec<(AccountId, HostToJudge, u32, String)> = duties
+	let pending: Vec<(AccountId, HostToJudge)> = duties
 		.into_iter()
 		.filter(|(h, _)| !done.verdicts.contains_key(&h.to_ss58check()))
 		.map(|(h, c)| {
@@ -857,7 +868,7 @@ async fn validate(ctx: ValidationCtx) -> Result<(), String> {
 				root: c.root,
 				count: c.count,
 			};
-			(h, judge, 0, String::new())
+			(h, judge)
 		})
 		.collect();
 	if pending.is_empty() {
@@ -865,8 +876,8 @@ async fn validate(ctx: ValidationCtx) -> Result<(), String> {
 	}
 	tracing::info!(target: "gonka::worker", "epoch {epoch}: validating {} host(s)", pending.len());
 	let accounts: BTreeMap<HostKey, AccountId> =
-		pending.iter().map(|(a, h, _, _)| (h.host, a.clone())).collect();
-	let hosts: Vec<HostToJudge> = pending.into_iter().map(|(_, h, _, _)| h).collect();
+		pending.iter().map(|(a, h)| (h.host, a.clone())).collect();
+	let hosts: Vec<HostToJudge> = pending.into_iter().map(|(_, h)| h).collect();
 	let best = ctx.best.clone();
 	let give_up_at = ctx.give_up_at;
 	let ctx = &ctx;
