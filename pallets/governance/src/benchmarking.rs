@@ -1,0 +1,169 @@
+//! Benchmarks (FRAME v2) of the calls and of each step of the per-block service, in their worst
+//! cases: a proposal by preimage of `l` bytes that opens a new snapshot, a vote read from the
+//! source while the copy runs, a vetoed decision (deposit to the treasury), the copy of `n`
+//! weights and the removal of `n` votes.
+//!
+//! `scripts/benchmark pallet_governance` runs them on the runtime and writes `weights.rs`.
+
+use alloc::{borrow::Cow, vec, vec::Vec};
+use codec::Encode;
+use polkadot_sdk::{
+	frame_benchmarking::v2::*,
+	frame_support::{
+		traits::{fungible::Mutate, Bounded, Get, StorePreimage},
+		weights::WeightMeter,
+		BoundedVec,
+	},
+	frame_system::{self, RawOrigin},
+	sp_runtime::traits::{Bounded as _, Hash},
+};
+
+use crate::{pallet::*, types::*, BalanceOf, BoundedCallOf, HostWeights};
+
+fn hosts<T: Config>(n: u32) -> Vec<T::AccountId> {
+	let hosts: Vec<(T::AccountId, u64)> = (0..n).map(|i| (account("host", i, 0), 100)).collect();
+	T::Hosts::set_weights(&hosts);
+	for (host, _) in &hosts {
+		T::Currency::set_balance(host, BalanceOf::<T>::max_value() / 4u32.into());
+	}
+	hosts.into_iter().map(|(h, _)| h).collect()
+}
+
+/// A remark whose encoding is about `len` bytes.
+fn remark<T: Config>(len: u32) -> <T as Config>::RuntimeCall {
+	frame_system::Call::<T>::remark { remark: vec![1u8; len.saturating_sub(4) as usize] }.into()
+}
+
+fn inline<T: Config>(tag: u32) -> BoundedCallOf<T> {
+	let call = remark::<T>(8 + tag % 64);
+	let bytes = call.encode();
+	let mut bytes = bytes;
+	bytes.truncate(128);
+	Bounded::Inline(BoundedVec::truncate_from(bytes))
+}
+
+/// Opens proposal 0 by the first host and returns it with the hosts.
+fn open<T: Config>(voters: u32) -> (ProposalIndex, Vec<T::AccountId>) {
+	let hosts = hosts::<T>(voters.max(1));
+	let index = ProposalCount::<T>::get();
+	Pallet::<T>::propose(RawOrigin::Signed(hosts[0].clone()).into(), inline::<T>(index))
+		.expect("a host proposes");
+	(index, hosts)
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn propose(l: Linear<129, { T::MaxCallSize::get() }>) {
+		let hosts = hosts::<T>(1);
+		let bytes = remark::<T>(l).encode();
+		let hash = T::Preimages::note(Cow::from(bytes.clone())).expect("noted");
+		assert_eq!(hash, T::Hashing::hash(&bytes));
+		let call = Bounded::Lookup { hash, len: bytes.len() as u32 };
+		#[extrinsic_call]
+		_(RawOrigin::Signed(hosts[0].clone()), call);
+		assert_eq!(Proposals::<T>::count(), 1);
+	}
+
+	#[benchmark]
+	fn vote() {
+		let (index, hosts) = open::<T>(2);
+		// The snapshot is still being copied: the weight is read from the source.
+		assert!(!Snapshots::<T>::get(T::Hosts::current_epoch()).expect("open").complete());
+		#[extrinsic_call]
+		_(RawOrigin::Signed(hosts[1].clone()), index, Vote::Aye);
+		assert_eq!(Proposals::<T>::get(index).expect("open").tally.voters, 1);
+	}
+
+	#[benchmark]
+	fn set_params() {
+		let params = Params::<T>::get();
+		#[extrinsic_call]
+		_(RawOrigin::Root, params);
+	}
+
+	#[benchmark]
+	fn service_base() {
+		let now = frame_system::Pallet::<T>::block_number();
+		#[block]
+		{
+			Pallet::<T>::service(now);
+		}
+	}
+
+	#[benchmark]
+	fn decide() {
+		let (index, hosts) = open::<T>(2);
+		Pallet::<T>::vote(RawOrigin::Signed(hosts[0].clone()).into(), index, Vote::Veto)
+			.expect("votes");
+		// Vetoed whatever other weight genesis gave: the deposit moves to the treasury.
+		let mut proposal = Proposals::<T>::get(index).expect("open");
+		proposal.tally.vetoes = proposal.total_weight;
+		let now = frame_system::Pallet::<T>::block_number();
+		#[block]
+		{
+			Pallet::<T>::decide(now, index, proposal);
+		}
+		assert!(Proposals::<T>::get(index).is_none());
+	}
+
+	#[benchmark]
+	fn enact() {
+		let (index, hosts) = open::<T>(1);
+		Pallet::<T>::vote(RawOrigin::Signed(hosts[0].clone()).into(), index, Vote::Aye)
+			.expect("votes");
+		let mut proposal = Proposals::<T>::get(index).expect("open");
+		proposal.tally.ayes = proposal.total_weight;
+		let now = frame_system::Pallet::<T>::block_number();
+		let approved = Pallet::<T>::decide(now, index, proposal);
+		let approved = match approved {
+			Some(p) => p,
+			None => Proposals::<T>::get(index).expect("approved and waiting"),
+		};
+		let mut meter = WeightMeter::new();
+		#[block]
+		{
+			Pallet::<T>::enact(index, &approved, &mut meter);
+		}
+		assert!(Proposals::<T>::get(index).is_none());
+	}
+
+	#[benchmark]
+	fn copy_snapshot(n: Linear<0, { T::MaxCopyPerBlock::get() }>) {
+		let _ = hosts::<T>(n);
+		let epoch = T::Hosts::current_epoch();
+		Pallet::<T>::open_snapshot(epoch).expect("room");
+		// Exactly `n` to copy, whatever weights genesis gave.
+		Snapshots::<T>::mutate(epoch, |info| {
+			if let Some(info) = info {
+				info.voters = n;
+				info.copied = 0;
+			}
+		});
+		let mut meter = WeightMeter::new();
+		#[block]
+		{
+			Pallet::<T>::copy_some(&mut meter);
+		}
+		assert_eq!(Snapshots::<T>::get(epoch).expect("kept").copied, n);
+	}
+
+	#[benchmark]
+	fn cleanup(n: Linear<0, { T::MaxCleanupPerBlock::get() }>) {
+		for i in 0..n {
+			let who: T::AccountId = account("voter", i, 0);
+			Votes::<T>::insert(7, who, (Vote::Aye, 1));
+		}
+		Pallet::<T>::queue_cleanup(CleanupTask::Votes(7));
+		let mut meter = WeightMeter::new();
+		#[block]
+		{
+			Pallet::<T>::cleanup_some(&mut meter);
+		}
+		assert_eq!(Votes::<T>::iter_prefix(7).count(), 0);
+	}
+
+	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
+}
