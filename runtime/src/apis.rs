@@ -19,9 +19,9 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use super::{
-	AccountId, Balance, Block, ConsensusHook, Executive, InherentDataExt, Issuance, Nonce,
-	ParachainInfo, ParachainSystem, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys,
-	Sprint, System, TransactionPayment, SLOT_DURATION, VERSION,
+	AccountId, Balance, Block, BlockNumber, ConsensusHook, Executive, Governance, Hash,
+	InherentDataExt, Issuance, Nonce, ParachainInfo, ParachainSystem, Runtime, RuntimeCall,
+	RuntimeGenesisConfig, SessionKeys, Sprint, System, TransactionPayment, SLOT_DURATION, VERSION,
 };
 
 impl_runtime_apis! {
@@ -74,6 +74,21 @@ impl_runtime_apis! {
 
 		fn tally(epoch: pallet_sprint::EpochIndex, host: AccountId) -> pallet_sprint::Tally {
 			pallet_sprint::Tallies::<Runtime>::get(epoch, host)
+		}
+	}
+
+	impl pallet_governance_runtime_api::GovernanceApi<Block, AccountId, Balance, BlockNumber, Hash>
+		for Runtime
+	{
+		fn proposals() -> Vec<pallet_governance::ProposalSummary<AccountId, Balance, BlockNumber, Hash>> {
+			Governance::proposals()
+		}
+
+		fn voting_power(
+			who: AccountId,
+			index: Option<pallet_governance::ProposalIndex>,
+		) -> Option<pallet_governance::VotingPower<AccountId>> {
+			Governance::voting_power(who, index)
 		}
 	}
 

@@ -4,4 +4,5 @@
 polkadot_sdk::frame_benchmarking::define_benchmarks!(
 	[pallet_sprint, Sprint]
 	[pallet_issuance, Issuance]
+	[pallet_governance, Governance]
 );

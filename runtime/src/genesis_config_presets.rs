@@ -4,13 +4,15 @@
 //! Both carry the sprint pallet's dev parameters (`PROTOCOL.md` §2: 60 one-second blocks per
 //! epoch, the `tiny` model) and three bootstrap hosts — the first validator set: Alice, Bob and
 //! Charlie, whose worker keys are Dave, Eve and Ferdie — and PROTOCOL §8's issuance
-//! (`R0` 310,000 GNK per epoch, halving every 1,461 epochs, cap 680 M GNK). The treasury account
+//! (`R0` 310,000 GNK per epoch, halving every 1,461 epochs, cap 680 M GNK), and governance with
+//! PROTOCOL §9's rules but 20-block votes. The treasury account
 //! starts with the existential deposit, so that any amount can be paid into it.
 
 use crate::{
-	configs::TreasuryAccount, AccountId, Balance, BalancesConfig, CollatorSelectionConfig,
-	IssuanceConfig, ParachainInfoConfig, PolkadotXcmConfig, RuntimeGenesisConfig, SessionConfig,
-	SessionKeys, SprintConfig, EXISTENTIAL_DEPOSIT, GNK,
+	configs::TreasuryAccount, AccountId, Balance, BalancesConfig, BlockNumber,
+	CollatorSelectionConfig, GovernanceConfig, IssuanceConfig, ParachainInfoConfig,
+	PolkadotXcmConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, SprintConfig,
+	EXISTENTIAL_DEPOSIT, GNK,
 };
 
 use alloc::{vec, vec::Vec};
@@ -34,6 +36,20 @@ pub const CANDIDACY_BOND: crate::Balance = 100 * GNK;
 
 /// The default XCM version to set in genesis config.
 const SAFE_XCM_VERSION: u32 = xcm::prelude::XCM_VERSION;
+
+/// PROTOCOL §9's deposit to open a proposal: 500 GNK.
+pub const PROPOSAL_DEPOSIT: Balance = 500 * GNK;
+
+/// Governance on the dev and local chains: PROTOCOL §9's thresholds and deposit, with a vote of
+/// 20 one-second blocks instead of two days, enacted at once.
+pub fn dev_governance_params() -> pallet_governance::GovernanceParams<Balance, BlockNumber> {
+	pallet_governance::GovernanceParams {
+		voting_period: 20,
+		enactment_delay: 0,
+		proposal_deposit: PROPOSAL_DEPOSIT,
+		..Default::default()
+	}
+}
 
 /// The bond a host holds in the dev and local chains.
 pub const DEV_HOST_BOND: Balance = 1_000 * GNK;
@@ -115,6 +131,7 @@ fn testnet_genesis(
 				.collect(),
 		},
 		issuance: IssuanceConfig { params: Default::default(), first_epoch: 0 },
+		governance: GovernanceConfig { params: dev_governance_params() },
 		..Default::default()
 	};
 

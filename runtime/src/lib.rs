@@ -4,9 +4,10 @@
 //! managed by `CollatorSelection`, 6 s blocks with asynchronous backing, the XCM queues and
 //! `PolkadotXcm`, and the GNK token (9 decimals).
 //!
-//! There is **no `pallet-sudo`**: nobody holds a key over this chain. `Root` will come from
-//! compute-weighted on-chain governance (`pallets/governance`, PROTOCOL.md §9); until then only
-//! genesis and runtime upgrades by governance can change privileged state.
+//! There is **no `pallet-sudo`**: nobody holds a key over this chain. `Root` comes only from
+//! compute-weighted on-chain governance (`pallets/governance`, PROTOCOL.md §9): a proposal that
+//! hosts pass is dispatched as Root — parameter changes, treasury spends, runtime upgrades
+//! (`system.authorize_upgrade`, then anyone's `system.apply_authorized_upgrade`).
 //!
 //! The protocol pallets (`sprint`, `issuance`, `governance`) get the pallet indices reserved in
 //! [`runtime`] below and the genesis slots in [`genesis_config_presets`].
@@ -192,12 +193,29 @@ impl_opaque_keys! {
 	}
 }
 
+/// The runtime's version. `spec_version` 2 added governance.
+#[cfg(not(feature = "upgrade-test"))]
 #[sp_version::runtime_version]
 pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("gonka"),
 	impl_name: alloc::borrow::Cow::Borrowed("gonka"),
 	authoring_version: 1,
-	spec_version: 1,
+	spec_version: 2,
+	impl_version: 0,
+	apis: apis::RUNTIME_API_VERSIONS,
+	transaction_version: 1,
+	system_version: 1,
+};
+
+/// The same runtime one `spec_version` higher, for the runtime-upgrade end-to-end test only
+/// (feature `upgrade-test`; build.rs builds it as a second WASM).
+#[cfg(feature = "upgrade-test")]
+#[sp_version::runtime_version]
+pub const VERSION: RuntimeVersion = RuntimeVersion {
+	spec_name: alloc::borrow::Cow::Borrowed("gonka"),
+	impl_name: alloc::borrow::Cow::Borrowed("gonka"),
+	authoring_version: 1,
+	spec_version: 3,
 	impl_version: 0,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -323,7 +341,14 @@ mod runtime {
 	/// The epoch reward with its halvings and cap, paid at settlement by expected weight.
 	#[runtime::pallet_index(51)]
 	pub type Issuance = pallet_issuance;
-	// Reserved: 52 = Governance (the only source of Root).
+	/// Proposals by hosts, votes by compute weight: the only source of Root.
+	#[runtime::pallet_index(52)]
+	pub type Governance = pallet_governance;
+
+	// Governance support.
+	/// Calls too large to propose inline.
+	#[runtime::pallet_index(40)]
+	pub type Preimage = pallet_preimage;
 }
 
 cumulus_pallet_parachain_system::register_validate_block! {
@@ -333,3 +358,6 @@ cumulus_pallet_parachain_system::register_validate_block! {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod governance_tests;

@@ -12,7 +12,7 @@ use polkadot_sdk::{sp_io, sp_keyring::Sr25519Keyring};
 use sp_runtime::{traits::Dispatchable, BuildStorage, DispatchError, TokenError};
 
 /// Storage built from a genesis preset exactly as a chain spec would build it.
-fn preset_ext(preset: &str) -> sp_io::TestExternalities {
+pub(crate) fn preset_ext(preset: &str) -> sp_io::TestExternalities {
 	let patch = presets::get_preset(&preset.to_string()).expect("preset exists");
 	let mut json = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
 	json_merge(&mut json, serde_json::from_slice(&patch).unwrap());
@@ -168,6 +168,10 @@ fn there_is_no_sudo() {
 		"PolkadotXcm",
 		"CumulusXcm",
 		"MessageQueue",
+		"Sprint",
+		"Issuance",
+		"Governance",
+		"Preimage",
 	] {
 		assert!(names.contains(&expected), "{expected} missing from {names:?}");
 	}

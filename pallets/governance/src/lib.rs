@@ -443,7 +443,6 @@ impl<T: Config> Pallet<T> {
 
 	/// Invariants: the call index matches the open proposals, every open proposal's snapshot is
 	/// kept and counts it, tallies count the stored votes' power, bounded queues.
-	#[cfg(any(feature = "try-runtime", test))]
 	pub fn do_try_state() -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
 		use polkadot_sdk::frame_support::ensure;
 		let mut per_epoch = alloc::collections::BTreeMap::<EpochIndex, u32>::new();

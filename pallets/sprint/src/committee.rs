@@ -33,6 +33,13 @@ impl<T: Config> Pallet<T> {
 		ValidatorCount::<T>::insert(epoch, index.saturating_add(1));
 	}
 
+	/// Gives `host` `weight` in `epoch`, for other pallets' benchmarks (governance votes with
+	/// weights).
+	#[cfg(feature = "runtime-benchmarks")]
+	pub fn benchmark_set_weight(epoch: EpochIndex, host: &T::AccountId, weight: u64) {
+		Self::set_weight(epoch, host, weight)
+	}
+
 	/// The interval `[start, end)` of running weight that validator `index` of `epoch` owns.
 	fn interval(epoch: EpochIndex, index: u32) -> Option<(u64, u64)> {
 		let (_, end) = Validators::<T>::get(epoch, index)?;

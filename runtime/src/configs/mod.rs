@@ -14,7 +14,8 @@ use frame_support::{
 	dispatch::DispatchClass,
 	parameter_types,
 	traits::{
-		ConstBool, ConstU32, ConstU64, ConstU8, EitherOfDiverse, TransformOrigin, VariantCountOf,
+		fungible::HoldConsideration, ConstBool, ConstU32, ConstU64, ConstU8, EitherOfDiverse,
+		LinearStoragePrice, TransformOrigin, VariantCountOf,
 	},
 	weights::{
 		constants::{BlockExecutionWeight, ExtrinsicBaseWeight, RocksDbWeight},
@@ -38,11 +39,11 @@ use xcm::latest::prelude::BodyId;
 
 use super::{
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, CollatorSelection, ConsensusHook, Hash,
-	Issuance, MessageQueue, Nonce, PalletInfo, ParachainSystem, Runtime, RuntimeCall, RuntimeEvent,
-	RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Session, SessionKeys,
-	Sprint, System, WeightToFee, XcmpQueue, AVERAGE_ON_INITIALIZE_RATIO, EXISTENTIAL_DEPOSIT,
-	HOURS, MAXIMUM_BLOCK_WEIGHT, NORMAL_DISPATCH_RATIO, SLOT_DURATION, TRANSACTION_BYTE_FEE,
-	VERSION,
+	Issuance, MessageQueue, Nonce, PalletInfo, ParachainSystem, Preimage, Runtime, RuntimeCall,
+	RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Session,
+	SessionKeys, Sprint, System, WeightToFee, XcmpQueue, AVERAGE_ON_INITIALIZE_RATIO,
+	EXISTENTIAL_DEPOSIT, GNK, HOURS, MAXIMUM_BLOCK_WEIGHT, MILLI_GNK, NORMAL_DISPATCH_RATIO,
+	SLOT_DURATION, TRANSACTION_BYTE_FEE, VERSION,
 };
 use xcm_config::{RelayLocation, XcmOriginToTransactDispatchOrigin};
 
@@ -350,4 +351,104 @@ impl pallet_issuance::Config for Runtime {
 	type Currency = Balances;
 	type Treasury = TreasuryAccount;
 	type WeightInfo = pallet_issuance::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	pub const PreimageHoldReason: RuntimeHoldReason =
+		RuntimeHoldReason::Preimage(pallet_preimage::HoldReason::Preimage);
+	/// Noting a preimage holds 1 GNK plus 0.001 GNK per byte until it is unnoted.
+	pub const PreimageBaseDeposit: Balance = GNK;
+	pub const PreimageByteDeposit: Balance = MILLI_GNK;
+}
+
+/// Preimages: calls too large to propose inline are noted here and proposed by hash.
+impl pallet_preimage::Config for Runtime {
+	type WeightInfo = pallet_preimage::weights::SubstrateWeight<Runtime>;
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type ManagerOrigin = EnsureRoot<AccountId>;
+	type Consideration = HoldConsideration<
+		AccountId,
+		Balances,
+		PreimageHoldReason,
+		LinearStoragePrice<PreimageBaseDeposit, PreimageByteDeposit, Balance>,
+	>;
+}
+
+parameter_types! {
+	/// Deciding, enacting, copying snapshots and cleaning up take at most a quarter of a block
+	/// (settlement may take half in the same block).
+	pub GovernanceServiceWeight: Weight = Perbill::from_percent(25) * MAXIMUM_BLOCK_WEIGHT;
+	/// A proposal's call may declare at most a fifth of a block, so it fits the service weight
+	/// of an otherwise idle block. `system.set_code` with a whole runtime does not: upgrades
+	/// are `system.authorize_upgrade(code_hash)`, then anyone's `apply_authorized_upgrade`.
+	pub GovernanceMaxCallWeight: Weight = Perbill::from_percent(20) * MAXIMUM_BLOCK_WEIGHT;
+}
+
+/// Governance votes with the sprint pallet's weights: a host account or its declared worker key
+/// signs for the host; the epoch's validators (hosts with weight) are the electorate.
+pub struct SprintHostWeights;
+
+impl pallet_governance::HostWeights<AccountId> for SprintHostWeights {
+	fn current_epoch() -> pallet_governance::EpochIndex {
+		pallet_sprint::CurrentEpoch::<Runtime>::get()
+	}
+	fn host_of(who: &AccountId) -> Option<AccountId> {
+		if pallet_sprint::Hosts::<Runtime>::contains_key(who) {
+			return Some(who.clone());
+		}
+		pallet_sprint::HostOfWorker::<Runtime>::get(who)
+	}
+	fn weight(epoch: pallet_governance::EpochIndex, host: &AccountId) -> u64 {
+		pallet_sprint::Weights::<Runtime>::get(epoch, host)
+	}
+	fn total_weight(epoch: pallet_governance::EpochIndex) -> u64 {
+		pallet_sprint::TotalWeight::<Runtime>::get(epoch)
+	}
+	fn voter_count(epoch: pallet_governance::EpochIndex) -> u32 {
+		pallet_sprint::ValidatorCount::<Runtime>::get(epoch)
+	}
+	fn voter(epoch: pallet_governance::EpochIndex, index: u32) -> Option<(AccountId, u64)> {
+		let (host, _) = pallet_sprint::Validators::<Runtime>::get(epoch, index)?;
+		let weight = pallet_sprint::Weights::<Runtime>::get(epoch, &host);
+		Some((host, weight))
+	}
+	#[cfg(feature = "runtime-benchmarks")]
+	fn set_weights(hosts: &[(AccountId, u64)]) {
+		let epoch = Self::current_epoch();
+		for (host, weight) in hosts {
+			pallet_sprint::Hosts::<Runtime>::insert(
+				host,
+				pallet_sprint::HostInfo {
+					endpoint: Default::default(),
+					worker_key: host.clone(),
+					bond: 0,
+					last_weight: *weight,
+					missed: 0,
+					since: epoch,
+				},
+			);
+			pallet_sprint::HostOfWorker::<Runtime>::insert(host, host);
+			Sprint::benchmark_set_weight(epoch, host, *weight);
+		}
+	}
+}
+
+/// Governance (PROTOCOL §9), the chain's only Root.
+impl pallet_governance::Config for Runtime {
+	type RuntimeCall = RuntimeCall;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Preimages = Preimage;
+	type Hosts = SprintHostWeights;
+	type Treasury = TreasuryAccount;
+	type MaxProposals = ConstU32<32>;
+	type MaxVoters = ConstU32<MAX_HOSTS>;
+	type MaxCallSize = ConstU32<{ 64 * 1024 }>;
+	type MaxCallWeight = GovernanceMaxCallWeight;
+	type ServiceWeight = GovernanceServiceWeight;
+	// 10,000 hosts in 20 blocks: far within an epoch (dev: 60 blocks, mainnet: 14,400).
+	type MaxCopyPerBlock = ConstU32<512>;
+	type MaxCleanupPerBlock = ConstU32<512>;
+	type WeightInfo = pallet_governance::weights::SubstrateWeight<Runtime>;
 }
