@@ -1,6 +1,6 @@
 //! Benchmarks (FRAME v2) of the calls and of each step of the per-block service, in their worst
 //! cases: a proposal by preimage of `l` bytes that opens a new snapshot, a vote read from the
-//! source while the copy runs, a vetoed decision (deposit to the treasury), the copy of `n`
+//! source while the copy runs (both signed by a host's worker key, the longer lookup), a vetoed decision (deposit to the treasury), the copy of `n`
 //! weights and the removal of `n` votes.
 //!
 //! `scripts/benchmark pallet_governance` runs them on the runtime and writes `weights.rs`.
@@ -20,13 +20,27 @@ use polkadot_sdk::{
 
 use crate::{pallet::*, types::*, BalanceOf, BoundedCallOf, HostWeights};
 
-fn hosts<T: Config>(n: u32) -> Vec<T::AccountId> {
-	let hosts: Vec<(T::AccountId, u64)> = (0..n).map(|i| (account("host", i, 0), 100)).collect();
+/// A host with weight and its declared worker key, which signs for it in the worst case (the
+/// signer is looked up as a host first, then as a worker key).
+struct Host<T: Config> {
+	account: T::AccountId,
+	worker: T::AccountId,
+}
+
+/// `n` hosts with weight 100 each in the current epoch; hosts and worker keys are funded.
+fn hosts<T: Config>(n: u32) -> Vec<Host<T>> {
+	let hosts: Vec<(T::AccountId, T::AccountId, u64)> =
+		(0..n).map(|i| (account("host", i, 0), account("worker", i, 0), 100)).collect();
 	T::Hosts::set_weights(&hosts);
-	for (host, _) in &hosts {
-		T::Currency::set_balance(host, BalanceOf::<T>::max_value() / 4u32.into());
-	}
-	hosts.into_iter().map(|(h, _)| h).collect()
+	hosts
+		.into_iter()
+		.map(|(account, worker, _)| {
+			for who in [&account, &worker] {
+				T::Currency::set_balance(who, BalanceOf::<T>::max_value() / 8u32.into());
+			}
+			Host { account, worker }
+		})
+		.collect()
 }
 
 /// A remark whose encoding is at most `len` bytes (2 bytes of indices, up to 4 of length).
@@ -35,18 +49,16 @@ fn remark<T: Config>(len: u32) -> <T as Config>::RuntimeCall {
 }
 
 fn inline<T: Config>(tag: u32) -> BoundedCallOf<T> {
-	let call = remark::<T>(8 + tag % 64);
-	let bytes = call.encode();
-	let mut bytes = bytes;
+	let mut bytes = remark::<T>(8 + tag % 64).encode();
 	bytes.truncate(128);
 	Bounded::Inline(BoundedVec::truncate_from(bytes))
 }
 
-/// Opens proposal 0 by the first host and returns it with the hosts.
-fn open<T: Config>(voters: u32) -> (ProposalIndex, Vec<T::AccountId>) {
+/// Opens a proposal by the first host's worker key and returns its index with the hosts.
+fn open<T: Config>(voters: u32) -> (ProposalIndex, Vec<Host<T>>) {
 	let hosts = hosts::<T>(voters.max(1));
 	let index = ProposalCount::<T>::get();
-	Pallet::<T>::propose(RawOrigin::Signed(hosts[0].clone()).into(), inline::<T>(index))
+	Pallet::<T>::propose(RawOrigin::Signed(hosts[0].worker.clone()).into(), inline::<T>(index))
 		.expect("a host proposes");
 	(index, hosts)
 }
@@ -64,17 +76,18 @@ mod benchmarks {
 		assert_eq!(hash, T::Hashing::hash(&bytes));
 		let call = Bounded::Lookup { hash, len: bytes.len() as u32 };
 		#[extrinsic_call]
-		_(RawOrigin::Signed(hosts[0].clone()), call);
+		_(RawOrigin::Signed(hosts[0].worker.clone()), call);
 		assert_eq!(Proposals::<T>::count(), 1);
 	}
 
 	#[benchmark]
 	fn vote() {
 		let (index, hosts) = open::<T>(2);
-		// The snapshot is still being copied: the weight is read from the source.
+		// The snapshot is still being copied: the weight is read from the source, for the host
+		// that the signing worker key belongs to.
 		assert!(!Snapshots::<T>::get(T::Hosts::current_epoch()).expect("open").complete());
 		#[extrinsic_call]
-		_(RawOrigin::Signed(hosts[1].clone()), index, Vote::Aye);
+		_(RawOrigin::Signed(hosts[1].worker.clone()), index, Vote::Aye);
 		assert_eq!(Proposals::<T>::get(index).expect("open").tally.voters, 1);
 	}
 
@@ -97,7 +110,7 @@ mod benchmarks {
 	#[benchmark]
 	fn decide() {
 		let (index, hosts) = open::<T>(2);
-		Pallet::<T>::vote(RawOrigin::Signed(hosts[0].clone()).into(), index, Vote::Veto)
+		Pallet::<T>::vote(RawOrigin::Signed(hosts[0].account.clone()).into(), index, Vote::Veto)
 			.expect("votes");
 		// Vetoed whatever other weight genesis gave: the deposit moves to the treasury.
 		let mut proposal = Proposals::<T>::get(index).expect("open");
@@ -113,7 +126,7 @@ mod benchmarks {
 	#[benchmark]
 	fn enact() {
 		let (index, hosts) = open::<T>(1);
-		Pallet::<T>::vote(RawOrigin::Signed(hosts[0].clone()).into(), index, Vote::Aye)
+		Pallet::<T>::vote(RawOrigin::Signed(hosts[0].account.clone()).into(), index, Vote::Aye)
 			.expect("votes");
 		let mut proposal = Proposals::<T>::get(index).expect("open");
 		proposal.tally.ayes = proposal.total_weight;

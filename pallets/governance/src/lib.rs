@@ -96,9 +96,10 @@ pub trait HostWeights<AccountId> {
 	fn voter_count(epoch: EpochIndex) -> u32;
 	/// The `index`-th host with weight in `epoch` (`0..voter_count`) and its weight.
 	fn voter(epoch: EpochIndex, index: u32) -> Option<(AccountId, u64)>;
-	/// Gives `hosts` their weights in the current epoch (benchmarks only).
+	/// Registers each `(host, worker key, weight)`: the host with that worker key declared and
+	/// that weight in the current epoch (benchmarks only).
 	#[cfg(feature = "runtime-benchmarks")]
-	fn set_weights(hosts: &[(AccountId, u64)]);
+	fn set_weights(hosts: &[(AccountId, AccountId, u64)]);
 }
 
 #[frame_support::pallet]

@@ -138,12 +138,12 @@ impl HostWeights<AccountId> for MockHosts {
 		})
 	}
 	#[cfg(feature = "runtime-benchmarks")]
-	fn set_weights(hosts: &[(AccountId, u64)]) {
+	fn set_weights(hosts: &[(AccountId, AccountId, u64)]) {
 		HOSTS.with(|h| {
 			let mut h = h.borrow_mut();
 			let epoch = h.epoch;
-			for (host, weight) in hosts {
-				h.hosts.insert(*host, *host + 10_000);
+			for (host, worker, weight) in hosts {
+				h.hosts.insert(*host, *worker);
 				h.weights.entry(epoch).or_default().insert(*host, *weight);
 			}
 		})

@@ -39,6 +39,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Sprint::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `Measured`)
 	/// Storage: `Sprint::Hosts` (r:1 w:0)
 	/// Proof: `Sprint::Hosts` (`max_values`: None, `max_size`: Some(370), added: 2845, mode: `Measured`)
+	/// Storage: `Sprint::HostOfWorker` (r:1 w:0)
+	/// Proof: `Sprint::HostOfWorker` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `Measured`)
 	/// Storage: `Sprint::Weights` (r:1 w:0)
 	/// Proof: `Sprint::Weights` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `Measured`)
 	/// Storage: `Governance::CounterForProposals` (r:1 w:1)
@@ -75,11 +77,11 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Governance::Proposals` (`max_values`: None, `max_size`: Some(328), added: 2803, mode: `Measured`)
 	/// The range of component `l` is `[129, 65536]`.
 	fn propose(l: u32, ) -> Weight {
-		// Proof size: measured `1104 + l * 1`, estimated `4564 + l * 1` bytes.
-		// Minimum execution time: 220_647_000 picoseconds.
-		Weight::from_parts(226_082_224, 4564)
-			.saturating_add(Weight::from_parts(1_060, 0).saturating_mul(l.into()))
-			.saturating_add(T::DbWeight::get().reads(19_u64))
+		// Proof size: measured `1182 + l * 1`, estimated `4642 + l * 1` bytes.
+		// Minimum execution time: 230_071_000 picoseconds.
+		Weight::from_parts(236_625_488, 4642)
+			.saturating_add(Weight::from_parts(1_196, 0).saturating_mul(l.into()))
+			.saturating_add(T::DbWeight::get().reads(20_u64))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
 			.saturating_add(Weight::from_parts(0, 1).saturating_mul(l.into()))
 	}
@@ -87,23 +89,27 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Governance::Proposals` (`max_values`: None, `max_size`: Some(328), added: 2803, mode: `MaxEncodedLen`)
 	/// Storage: `Governance::Snapshots` (r:1 w:0)
 	/// Proof: `Governance::Snapshots` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
-	/// Storage: `Sprint::Weights` (r:1 w:0)
+	/// Storage: `Sprint::Weights` (r:2 w:0)
 	/// Proof: `Sprint::Weights` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::Hosts` (r:1 w:0)
+	/// Proof: `Sprint::Hosts` (`max_values`: None, `max_size`: Some(370), added: 2845, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::HostOfWorker` (r:1 w:0)
+	/// Proof: `Sprint::HostOfWorker` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Governance::Votes` (r:1 w:1)
 	/// Proof: `Governance::Votes` (`max_values`: None, `max_size`: Some(69), added: 2544, mode: `MaxEncodedLen`)
 	fn vote() -> Weight {
-		// Proof size: measured `911`, estimated `3793` bytes.
-		// Minimum execution time: 61_591_000 picoseconds.
-		Weight::from_parts(64_316_000, 3793)
-			.saturating_add(T::DbWeight::get().reads(4_u64))
+		// Proof size: measured `1338`, estimated `6076` bytes.
+		// Minimum execution time: 95_932_000 picoseconds.
+		Weight::from_parts(102_301_000, 6076)
+			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Governance::Params` (r:0 w:1)
 	/// Proof: `Governance::Params` (`max_values`: Some(1), `max_size`: Some(40), added: 535, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
 		// Proof size: measured `0`, estimated `0` bytes.
-		// Minimum execution time: 12_529_000 picoseconds.
-		Weight::from_parts(13_851_000, 0)
+		// Minimum execution time: 12_689_000 picoseconds.
+		Weight::from_parts(14_682_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Governance::Agenda` (r:1 w:0)
@@ -116,8 +122,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Governance::Cleanup` (`max_values`: Some(1), `max_size`: Some(322), added: 817, mode: `MaxEncodedLen`)
 	fn service_base() -> Weight {
 		// Proof size: measured `43`, estimated `3606` bytes.
-		// Minimum execution time: 9_855_000 picoseconds.
-		Weight::from_parts(10_716_000, 3606)
+		// Minimum execution time: 9_945_000 picoseconds.
+		Weight::from_parts(10_886_000, 3606)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 	}
 	/// Storage: `Governance::Params` (r:1 w:0)
@@ -139,9 +145,9 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Governance::ProposalOfCall` (r:0 w:1)
 	/// Proof: `Governance::ProposalOfCall` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	fn decide() -> Weight {
-		// Proof size: measured `782`, estimated `6196` bytes.
-		// Minimum execution time: 150_943_000 picoseconds.
-		Weight::from_parts(155_941_000, 6196)
+		// Proof size: measured `745`, estimated `6196` bytes.
+		// Minimum execution time: 149_471_000 picoseconds.
+		Weight::from_parts(156_242_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
@@ -153,8 +159,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Governance::ProposalOfCall` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	fn enact() -> Weight {
 		// Proof size: measured `322`, estimated `3793` bytes.
-		// Minimum execution time: 35_603_000 picoseconds.
-		Weight::from_parts(37_906_000, 3793)
+		// Minimum execution time: 35_683_000 picoseconds.
+		Weight::from_parts(38_538_000, 3793)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -171,9 +177,9 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[0, 512]`.
 	fn copy_snapshot(n: u32, ) -> Weight {
 		// Proof size: measured `546 + n * 120`, estimated `3489 + n * 2543` bytes.
-		// Minimum execution time: 17_726_000 picoseconds.
-		Weight::from_parts(18_377_000, 3489)
-			.saturating_add(Weight::from_parts(20_960_276, 0).saturating_mul(n.into()))
+		// Minimum execution time: 18_006_000 picoseconds.
+		Weight::from_parts(18_567_000, 3489)
+			.saturating_add(Weight::from_parts(22_905_490, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
@@ -189,9 +195,9 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[0, 512]`.
 	fn cleanup(n: u32, ) -> Weight {
 		// Proof size: measured `68 + n * 62`, estimated `1807 + n * 2544` bytes.
-		// Minimum execution time: 17_356_000 picoseconds.
-		Weight::from_parts(2_990_086, 1807)
-			.saturating_add(Weight::from_parts(1_597_170, 0).saturating_mul(n.into()))
+		// Minimum execution time: 16_975_000 picoseconds.
+		Weight::from_parts(18_167_000, 1807)
+			.saturating_add(Weight::from_parts(1_663_544, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
@@ -203,38 +209,38 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same figures over RocksDB's database weights, for tests and mock runtimes.
 impl WeightInfo for () {
 	fn propose(l: u32, ) -> Weight {
-		Weight::from_parts(226_082_224, 4564)
-			.saturating_add(Weight::from_parts(1_060, 0).saturating_mul(l.into()))
-			.saturating_add(RocksDbWeight::get().reads(19_u64))
+		Weight::from_parts(236_625_488, 4642)
+			.saturating_add(Weight::from_parts(1_196, 0).saturating_mul(l.into()))
+			.saturating_add(RocksDbWeight::get().reads(20_u64))
 			.saturating_add(RocksDbWeight::get().writes(11_u64))
 			.saturating_add(Weight::from_parts(0, 1).saturating_mul(l.into()))
 	}
 	fn vote() -> Weight {
-		Weight::from_parts(64_316_000, 3793)
-			.saturating_add(RocksDbWeight::get().reads(4_u64))
+		Weight::from_parts(102_301_000, 6076)
+			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	fn set_params() -> Weight {
-		Weight::from_parts(13_851_000, 0)
+		Weight::from_parts(14_682_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn service_base() -> Weight {
-		Weight::from_parts(10_716_000, 3606)
+		Weight::from_parts(10_886_000, 3606)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 	}
 	fn decide() -> Weight {
-		Weight::from_parts(155_941_000, 6196)
+		Weight::from_parts(156_242_000, 6196)
 			.saturating_add(RocksDbWeight::get().reads(9_u64))
 			.saturating_add(RocksDbWeight::get().writes(9_u64))
 	}
 	fn enact() -> Weight {
-		Weight::from_parts(37_906_000, 3793)
+		Weight::from_parts(38_538_000, 3793)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn copy_snapshot(n: u32, ) -> Weight {
-		Weight::from_parts(18_377_000, 3489)
-			.saturating_add(Weight::from_parts(20_960_276, 0).saturating_mul(n.into()))
+		Weight::from_parts(18_567_000, 3489)
+			.saturating_add(Weight::from_parts(22_905_490, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
@@ -242,8 +248,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2543).saturating_mul(n.into()))
 	}
 	fn cleanup(n: u32, ) -> Weight {
-		Weight::from_parts(2_990_086, 1807)
-			.saturating_add(Weight::from_parts(1_597_170, 0).saturating_mul(n.into()))
+		Weight::from_parts(18_167_000, 1807)
+			.saturating_add(Weight::from_parts(1_663_544, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))

@@ -414,21 +414,21 @@ impl pallet_governance::HostWeights<AccountId> for SprintHostWeights {
 		Some((host, weight))
 	}
 	#[cfg(feature = "runtime-benchmarks")]
-	fn set_weights(hosts: &[(AccountId, u64)]) {
+	fn set_weights(hosts: &[(AccountId, AccountId, u64)]) {
 		let epoch = Self::current_epoch();
-		for (host, weight) in hosts {
+		for (host, worker, weight) in hosts {
 			pallet_sprint::Hosts::<Runtime>::insert(
 				host,
 				pallet_sprint::HostInfo {
 					endpoint: Default::default(),
-					worker_key: host.clone(),
+					worker_key: worker.clone(),
 					bond: 0,
 					last_weight: *weight,
 					missed: 0,
 					since: epoch,
 				},
 			);
-			pallet_sprint::HostOfWorker::<Runtime>::insert(host, host);
+			pallet_sprint::HostOfWorker::<Runtime>::insert(worker, host);
 			Sprint::benchmark_set_weight(epoch, host, *weight);
 		}
 	}
