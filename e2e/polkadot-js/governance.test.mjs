@@ -141,10 +141,18 @@ async function pass(call) {
   const ferdie = keyring.addFromUri('//Ferdie');
   const encoded = call.method.toHex();
   assert.ok((encoded.length - 2) / 2 <= 128, 'the call fits inline');
-  const proposed = (await send(api.tx.governance.propose({ Inline: encoded }), alice)).find((e) =>
-    api.events.governance.Proposed.is(e),
-  );
+  const events = await send(api.tx.governance.propose({ Inline: encoded }), alice);
+  const proposed = events.find((e) => api.events.governance.Proposed.is(e));
   assert.ok(proposed, 'governance.Proposed emitted');
+  // The transaction fee goes to the treasury (the `issuance.treasury` constant).
+  const treasury = api.consts.issuance.treasury.toString();
+  const fee = events.find((e) => api.events.transactionPayment.TransactionFeePaid.is(e));
+  const deposit = events.find(
+    (e) => api.events.balances.Deposit.is(e) && e.data.who.toString() === treasury,
+  );
+  assert.ok(fee && deposit, 'the fee is paid and deposited into the treasury');
+  assert.ok(fee.data.actualFee.gtn(0), 'a signed transaction pays a fee');
+  assert.equal(deposit.data.amount.toString(), fee.data.actualFee.toString());
   const index = proposed.data.index.toNumber();
   const end = proposed.data.end.toNumber();
   assert.equal(proposed.data.callHash.toHex(), blake2AsHex(encoded, 256));

@@ -96,14 +96,31 @@ fn governance_spends_from_the_treasury() {
 		let treasury = TreasuryAccount::get();
 		assert_ok!(Balances::mint_into(&treasury, 10_000 * GNK));
 		let dest = Sr25519Keyring::Two.to_account_id();
-		let call = RuntimeCall::Balances(pallet_balances::Call::force_transfer {
-			source: treasury.clone().into(),
-			dest: dest.clone().into(),
-			value: 2_500 * GNK,
-		});
-		assert_ok!(pass(call));
+		let spend = |amount| {
+			RuntimeCall::Issuance(pallet_issuance::Call::spend { to: dest.clone().into(), amount })
+		};
+		assert_ok!(pass(spend(2_500 * GNK)));
 		assert_eq!(Balances::free_balance(&dest), 2_500 * GNK);
 		assert_eq!(Balances::free_balance(&treasury), 7_500 * GNK + EXISTENTIAL_DEPOSIT);
+		System::assert_has_event(RuntimeEvent::Issuance(pallet_issuance::Event::TreasurySpent {
+			to: dest.clone(),
+			amount: 2_500 * GNK,
+			remaining: 7_500 * GNK + EXISTENTIAL_DEPOSIT,
+		}));
+
+		// A passed spend the treasury cannot pay is enacted with its error and pays nothing.
+		assert_eq!(
+			pass(spend(7_500 * GNK + 1)),
+			Err(pallet_issuance::Error::<Runtime>::TreasuryTooLow.into())
+		);
+		assert_eq!(Balances::free_balance(&dest), 2_500 * GNK);
+
+		// A new account must receive at least the existential deposit.
+		let fresh = Sr25519Keyring::One.to_account_id();
+		assert_noop!(
+			Issuance::spend(RuntimeOrigin::root(), fresh.into(), EXISTENTIAL_DEPOSIT - 1),
+			pallet_issuance::Error::<Runtime>::BelowExistentialDeposit
+		);
 	});
 }
 
@@ -151,6 +168,10 @@ fn signed_origins_cannot_make_root_calls() {
 				Sr25519Keyring::Two.to_account_id().into(),
 				1
 			),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			Issuance::spend(alice.clone(), Sr25519Keyring::Two.to_account_id().into(), 1),
 			DispatchError::BadOrigin
 		);
 		assert_noop!(

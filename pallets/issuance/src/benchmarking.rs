@@ -1,6 +1,7 @@
 //! Benchmarks (FRAME v2) of the call and of the three payout steps the sprint pallet's
 //! settlement drives, each in its worst case: a reward with a missed-vote penalty to an
-//! account that exists, a treasury mint and pending parameters applied at the end.
+//! account that exists, a treasury mint and pending parameters applied at the end; and a
+//! treasury spend that creates the recipient's account.
 //!
 //! `scripts/benchmark` runs them on the runtime and writes `weights.rs`.
 
@@ -9,7 +10,7 @@ use polkadot_sdk::{
 	frame_benchmarking::v2::*,
 	frame_support::traits::{fungible::Inspect, fungible::Mutate, Get},
 	frame_system::RawOrigin,
-	sp_runtime::traits::Saturating,
+	sp_runtime::traits::{Saturating, StaticLookup},
 };
 
 use crate::{pallet::*, IssuanceParamsOf};
@@ -64,6 +65,19 @@ mod benchmarks {
 		}
 		assert!(T::Currency::balance(&treasury) > before);
 		assert!(PendingParams::<T>::get().is_none());
+	}
+
+	#[benchmark]
+	fn spend() {
+		let treasury = T::Treasury::get();
+		let ed = T::Currency::minimum_balance();
+		T::Currency::set_balance(&treasury, ed.saturating_mul(1_000u32.into()));
+		let to: T::AccountId = account("recipient", 0, 0);
+		let amount = ed.saturating_mul(10u32.into());
+		let lookup = T::Lookup::unlookup(to.clone());
+		#[extrinsic_call]
+		_(RawOrigin::Root, lookup, amount);
+		assert_eq!(T::Currency::balance(&to), amount);
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::ext_with_hosts(1, 100), crate::mock::Test);

@@ -15,13 +15,15 @@
 //!   ([`set_params`](Pallet::set_params)), in force from the next epoch settled. `Retention` and
 //!   `MaxMissedEpochs` are read by the sprint pallet when it judges silent hosts.
 //!
-//! The treasury is an account only Root can spend from (governance is Root).
+//! - **Treasury** (`treasury.rs`): an account only Root can spend from (governance is Root),
+//!   with [`spend`](Pallet::spend); it keeps its existential deposit so it is never reaped.
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
 
 mod payout;
 mod schedule;
+mod treasury;
 pub mod types;
 pub mod weights;
 
@@ -55,6 +57,10 @@ pub mod pallet {
 	use frame_support::pallet_prelude::*;
 	use frame_system::pallet_prelude::*;
 	use pallet_sprint::EpochIndex;
+	use polkadot_sdk::sp_runtime::traits::StaticLookup;
+
+	/// The account lookup of the runtime (an address in Polkadot.js apps).
+	pub type AccountIdLookupOf<T> = <<T as frame_system::Config>::Lookup as StaticLookup>::Source;
 
 	/// The in-code storage version.
 	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
@@ -150,6 +156,8 @@ pub mod pallet {
 		ParamsScheduled,
 		/// Scheduled parameters came into force; `epoch` is the first settled with them.
 		ParamsApplied { epoch: EpochIndex },
+		/// Root paid `amount` from the treasury to `to`; the treasury holds `remaining`.
+		TreasurySpent { to: T::AccountId, amount: BalanceOf<T>, remaining: BalanceOf<T> },
 	}
 
 	#[pallet::error]
@@ -158,6 +166,16 @@ pub mod pallet {
 		InvalidParams,
 		/// `mining_cap` is below what has already been minted (see `TotalMinted`).
 		CapBelowMinted,
+		/// A spend of nothing: `amount` must be above 0.
+		ZeroSpend,
+		/// The treasury cannot pay `amount` and keep its existential deposit: spend less (its
+		/// free balance is in `System::Account` of the `Treasury` constant's account).
+		TreasuryTooLow,
+		/// The recipient would hold less than the existential deposit: send at least that much
+		/// to a new account.
+		BelowExistentialDeposit,
+		/// The recipient is the treasury itself.
+		SpendToTreasury,
 	}
 
 	#[pallet::hooks]
@@ -184,6 +202,22 @@ pub mod pallet {
 			PendingParams::<T>::put(params);
 			Self::deposit_event(Event::ParamsScheduled);
 			Ok(())
+		}
+
+		/// Pays `amount` from the treasury to `to`. Root only (governance): a proposal's call.
+		///
+		/// The treasury keeps its existential deposit; a new recipient must receive at least
+		/// the existential deposit.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::spend())]
+		pub fn spend(
+			origin: OriginFor<T>,
+			to: AccountIdLookupOf<T>,
+			#[pallet::compact] amount: BalanceOf<T>,
+		) -> DispatchResult {
+			ensure_root(origin)?;
+			let to = T::Lookup::lookup(to)?;
+			Self::do_spend(to, amount)
 		}
 	}
 }

@@ -426,3 +426,48 @@ fn integrity_test_passes() {
 		<Issuance as Hooks<u64>>::integrity_test();
 	});
 }
+
+#[test]
+fn root_spends_from_the_treasury_which_keeps_its_existential_deposit() {
+	ext_with_hosts(1, 100).execute_with(|| {
+		use polkadot_sdk::frame_support::traits::fungible::Mutate;
+		let treasury_account = TreasuryAccount::get();
+		assert_ok!(Balances::mint_into(&treasury_account, 1_000));
+		let start = treasury();
+		let ed = Balances::minimum_balance();
+		let recipient: AccountId = 4_242;
+
+		// Refused, nothing changes: not Root, nothing, more than it can keep alive with, itself.
+		assert_noop!(
+			Issuance::spend(RuntimeOrigin::signed(1), recipient, 10),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			Issuance::spend(RuntimeOrigin::root(), recipient, 0),
+			Error::<Test>::ZeroSpend
+		);
+		assert_noop!(
+			Issuance::spend(RuntimeOrigin::root(), recipient, start - ed + 1),
+			Error::<Test>::TreasuryTooLow
+		);
+		assert_noop!(
+			Issuance::spend(RuntimeOrigin::root(), treasury_account, 10),
+			Error::<Test>::SpendToTreasury
+		);
+
+		// All it can spend, to an account that did not exist.
+		assert_ok!(Issuance::spend(RuntimeOrigin::root(), recipient, start - ed));
+		assert_eq!(Balances::balance(&recipient), start - ed);
+		assert_eq!(treasury(), ed);
+		System::assert_last_event(RuntimeEvent::Issuance(Event::TreasurySpent {
+			to: recipient,
+			amount: start - ed,
+			remaining: ed,
+		}));
+		assert_noop!(
+			Issuance::spend(RuntimeOrigin::root(), recipient, 1),
+			Error::<Test>::TreasuryTooLow
+		);
+		check_state();
+	});
+}
