@@ -8,7 +8,8 @@
 //! Flags: `--config tiny|h100`, `--backend cpu|torch`, `--device auto|cpu|cuda[:N]`,
 //! `--precision bf16|f16|f32`, `--batch N`, `--threads N` (cpu), `--seconds S`,
 //! `--compare N` (nonces compared with the CPU reference), `--peak-tflops X` (the device's dense
-//! peak, for MFU).
+//! peak, for MFU), `--confirm MARGIN` (torch: confirm every candidate below `r_target + MARGIN`
+//! in f32 on the same device, PROTOCOL §4.5 — compare its nonces/s with the run without).
 
 use std::{
 	ops::ControlFlow,
@@ -30,6 +31,7 @@ struct Args {
 	seconds: f64,
 	compare: usize,
 	peak_tflops: Option<f64>,
+	confirm: Option<f32>,
 }
 
 fn parse() -> Args {
@@ -44,6 +46,7 @@ fn parse() -> Args {
 		seconds: 10.0,
 		compare: 0,
 		peak_tflops: None,
+		confirm: None,
 	};
 	let args: Vec<String> = std::env::args().skip(1).collect();
 	let mut i = 0;
@@ -62,6 +65,9 @@ fn parse() -> Args {
 			"--threads" => a.threads = v.parse().unwrap_or_else(|_| die("--threads: a number")),
 			"--seconds" => a.seconds = v.parse().unwrap_or_else(|_| die("--seconds: a number")),
 			"--compare" => a.compare = v.parse().unwrap_or_else(|_| die("--compare: a number")),
+			"--confirm" => {
+				a.confirm = Some(v.parse().unwrap_or_else(|_| die("--confirm: a margin")))
+			},
 			"--peak-tflops" => {
 				a.peak_tflops = Some(v.parse().unwrap_or_else(|_| die("--peak-tflops: a number")))
 			},
@@ -95,6 +101,14 @@ fn backend(a: &Args) -> Box<dyn Backend> {
 			}
 			if let Some(n) = a.batch {
 				b.set_batch_size(n);
+			}
+			if let Some(margin) = a.confirm {
+				let f32 = TorchBackend::with_precision(a.config, b.device(), Precision::F32)
+					.unwrap_or_else(|e| die(&e.to_string()));
+				return Box::new(
+					gonka_kernels::Confirmed::new(b, f32, margin)
+						.unwrap_or_else(|e| die(&e.to_string())),
+				);
 			}
 			Box::new(b)
 		},

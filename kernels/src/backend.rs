@@ -69,8 +69,9 @@ pub fn check_batch(nonces: &[u64], max: usize) -> Result<(), KernelError> {
 	Ok(())
 }
 
-/// A nonce whose distance is below `r_target`. Its SCALE encoding (nonce u64 LE, distance f32
-/// bits u32 LE: 12 bytes) is the Merkle leaf encoding of PROTOCOL §5.
+/// A nonce whose distance is below `r_target`, with that distance: what a search finds and a
+/// worker logs (12 bytes: nonce u64 LE, distance f32 bits u32 LE). The commitment's leaf is the
+/// nonce alone (PROTOCOL §5, [`crate::merkle`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Encode, Decode)]
 pub struct Hit {
 	pub nonce: u64,
@@ -87,7 +88,7 @@ impl Hit {
 		f32::from_bits(self.distance_bits)
 	}
 
-	/// The 12-byte leaf encoding: `nonce` u64 LE ‖ `distance` f32 bits LE.
+	/// The 12-byte record: `nonce` u64 LE ‖ `distance` f32 bits LE.
 	pub fn to_bytes(&self) -> [u8; 12] {
 		let mut out = [0u8; 12];
 		out[..8].copy_from_slice(&self.nonce.to_le_bytes());

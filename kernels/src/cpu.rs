@@ -5,7 +5,7 @@
 //! is computed in, the chunking, or the number of threads (each nonce's rows are computed by one
 //! thread, and every row of a matrix product is computed the same way whatever the other rows).
 //! Across machines `matrixmultiply` picks its kernel by CPU features (AVX-512, FMA, AVX, SSE2),
-//! so the last bits may differ; that is what `δ` is for.
+//! so the last bits may differ: agreement within `ε` (PROTOCOL §4.5) is the contract.
 
 use std::sync::Arc;
 

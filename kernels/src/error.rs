@@ -26,6 +26,9 @@ pub enum KernelError {
 	/// The search was stopped by its caller.
 	#[error("the search was cancelled")]
 	Cancelled,
+	/// Two backends that must agree were built differently (a confirmed search).
+	#[error("backends do not match: {0}")]
+	Mismatch(String),
 }
 
 /// Errors of Merkle commitments and their proofs.

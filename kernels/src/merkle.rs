@@ -1,7 +1,9 @@
-//! The commitment of PROTOCOL §5: a binary blake2_256 Merkle tree over the hits, and its proofs.
+//! The commitment of PROTOCOL §5: a binary blake2_256 Merkle tree over the hits' nonces, and its
+//! proofs.
 //!
-//! * Leaf `i` is a [`Hit`]; leaves are sorted by nonce, strictly increasing.
-//! * Leaf hash: `blake2_256(0x00 ‖ nonce u64 LE ‖ distance f32 bits LE)` (13 bytes hashed).
+//! * Leaf `i` is a hit's nonce; leaves are sorted, strictly increasing. The distance is not part
+//!   of the leaf: a validator re-computes it, so a claimed distance would prove nothing.
+//! * Leaf hash: `blake2_256(0x00 ‖ u64_le(nonce))` (9 bytes hashed).
 //! * Node hash: `blake2_256(0x01 ‖ left ‖ right)` (65 bytes hashed). The prefixes keep a leaf from
 //!   ever being read as a node.
 //! * Levels: level 0 holds the leaf hashes; level `l + 1` pairs level `l`'s hashes in order
@@ -11,24 +13,27 @@
 //! * A proof of leaf `i` lists the sibling hash at every level where the node has one, from the
 //!   leaves up; levels where the node is promoted contribute nothing. Its length is therefore
 //!   fixed by `i` and the leaf count, which the verifier knows from the chain.
+//! * A **sample proof** of index `i` is the proof of leaf `i` and, when `i + 1 < count`, the proof
+//!   of its neighbour `i + 1` (PROTOCOL §5–§6): with both, a validator sees that the two nonces
+//!   are strictly increasing, so a repeated or disordered leaf cannot hide between samples.
 
 use codec::{Decode, Encode};
 use rayon::prelude::*;
 
-use crate::{backend::Hit, error::MerkleError, hash::blake2_256};
+use crate::{error::MerkleError, hash::blake2_256};
 
 /// A 32-byte hash.
 pub type Hash = [u8; 32];
 
-/// The most leaves one commitment may hold (2^24 = 16,777,216: proofs of at most 24 hashes).
-pub const MAX_LEAVES: u64 = 1 << 24;
+// The most leaves one commitment may hold (2^24 = 16,777,216: proofs of at most 24 hashes).
+pub use gonka_primitives::{MAX_LEAVES, MAX_PROOF_DEPTH};
 
 const LEAF_PREFIX: u8 = 0x00;
 const NODE_PREFIX: u8 = 0x01;
 
-/// The hash of a leaf.
-pub fn leaf_hash(hit: &Hit) -> Hash {
-	blake2_256(&[&[LEAF_PREFIX], &hit.to_bytes()])
+/// The hash of the leaf holding `nonce`.
+pub fn leaf_hash(nonce: u64) -> Hash {
+	blake2_256(&[&[LEAF_PREFIX], &nonce.to_le_bytes()])
 }
 
 /// The hash of an inner node.
@@ -36,16 +41,29 @@ pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
 	blake2_256(&[&[NODE_PREFIX], left, right])
 }
 
-/// A leaf and its path to the root: what the proof server returns for each requested index.
+/// A leaf and its path to the root.
 ///
-/// SCALE: `index` u64 LE (8 bytes), `leaf` (12 bytes), `siblings` compact length then 32 bytes
-/// each. A response to `GET /v1/sprint/{epoch}/proofs?indices=…` is the SCALE `Vec<LeafProof>`.
+/// SCALE: `index` u64 LE (8 bytes), `nonce` u64 LE (8 bytes), `siblings` compact length then 32
+/// bytes each.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub struct LeafProof {
 	pub index: u64,
-	pub leaf: Hit,
+	pub nonce: u64,
 	pub siblings: Vec<Hash>,
 }
+
+/// What the proof server returns for each requested index: the leaf's proof and its
+/// neighbour's (`None` only for the last leaf). A response to `GET
+/// /v1/sprint/{epoch}/proofs?indices=…` is the SCALE `Vec<SampleProof>`.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct SampleProof {
+	pub leaf: LeafProof,
+	pub next: Option<LeafProof>,
+}
+
+/// The most bytes one honest [`SampleProof`] takes in SCALE: two proofs of index 8 + nonce 8 + a
+/// compact length (1 byte up to 63 siblings) + 24 siblings, and the option's byte.
+pub const MAX_SAMPLE_PROOF_BYTES: usize = 1 + 2 * (8 + 8 + 1 + MAX_PROOF_DEPTH * 32);
 
 /// The number of sibling hashes in a proof of leaf `index` in a tree of `count` leaves.
 pub fn proof_len(index: u64, count: u64) -> usize {
@@ -75,7 +93,7 @@ pub fn verify(root: &Hash, count: u64, proof: &LeafProof) -> Result<(), MerkleEr
 			expected,
 		});
 	}
-	let mut hash = leaf_hash(&proof.leaf);
+	let mut hash = leaf_hash(proof.nonce);
 	let mut siblings = proof.siblings.iter();
 	let (mut pos, mut n) = (index, count);
 	while n > 1 {
@@ -93,19 +111,19 @@ pub fn verify(root: &Hash, count: u64, proof: &LeafProof) -> Result<(), MerkleEr
 	}
 }
 
-/// A tree over a Sprint's hits, kept in memory to answer proof requests. Level 0 (the leaf
-/// hashes) is not stored but recomputed from the leaves when a proof needs it, which halves the
-/// memory: 10 million leaves take 120 MB of leaves and 320 MB of inner nodes.
+/// A tree over a Sprint's hits' nonces, kept in memory to answer proof requests. Level 0 (the
+/// leaf hashes) is not stored but recomputed from the leaves when a proof needs it, which
+/// halves the memory: 10 million leaves take 80 MB of nonces and 320 MB of inner nodes.
 pub struct MerkleTree {
-	leaves: Vec<Hit>,
+	leaves: Vec<u64>,
 	/// Levels 1, 2, ..., the last holding the root (empty for a one-leaf tree).
 	levels: Vec<Vec<Hash>>,
 	root: Hash,
 }
 
 impl MerkleTree {
-	/// Builds the tree (in parallel). Leaves must be sorted by nonce without duplicates.
-	pub fn new(leaves: Vec<Hit>) -> Result<Self, MerkleError> {
+	/// Builds the tree (in parallel). Nonces must be strictly increasing.
+	pub fn new(leaves: Vec<u64>) -> Result<Self, MerkleError> {
 		let count = leaves.len() as u64;
 		if count == 0 {
 			return Err(MerkleError::NoLeaves);
@@ -113,14 +131,19 @@ impl MerkleTree {
 		if count > MAX_LEAVES {
 			return Err(MerkleError::TooManyLeaves { count, max: MAX_LEAVES });
 		}
-		if let Some(i) = leaves.windows(2).position(|w| w[1].nonce <= w[0].nonce) {
+		if let Some(i) = leaves.windows(2).position(|w| w[1] <= w[0]) {
 			return Err(MerkleError::NotSorted {
 				index: i as u64 + 1,
-				nonce: leaves[i + 1].nonce,
-				previous: leaves[i].nonce,
+				nonce: leaves[i + 1],
+				previous: leaves[i],
 			});
 		}
-		let hashes: Vec<Hash> = leaves.par_iter().map(leaf_hash).collect();
+		Ok(Self::build(leaves))
+	}
+
+	/// The levels and root over `leaves` (not empty).
+	fn build(leaves: Vec<u64>) -> Self {
+		let hashes: Vec<Hash> = leaves.par_iter().map(|n| leaf_hash(*n)).collect();
 		let mut levels: Vec<Vec<Hash>> = Vec::new();
 		loop {
 			let below = levels.last().unwrap_or(&hashes);
@@ -134,7 +157,20 @@ impl MerkleTree {
 			levels.push(next);
 		}
 		let root = levels.last().unwrap_or(&hashes)[0];
-		Ok(Self { leaves, levels, root })
+		Self { leaves, levels, root }
+	}
+
+	/// Builds a tree over leaves in any order, repeats allowed: what a cheating host would
+	/// commit. For tests and attack simulations; an honest worker uses [`Self::new`].
+	pub fn unchecked(leaves: Vec<u64>) -> Result<Self, MerkleError> {
+		if leaves.is_empty() {
+			return Err(MerkleError::NoLeaves);
+		}
+		let count = leaves.len() as u64;
+		if count > MAX_LEAVES {
+			return Err(MerkleError::TooManyLeaves { count, max: MAX_LEAVES });
+		}
+		Ok(Self::build(leaves))
 	}
 
 	pub fn root(&self) -> Hash {
@@ -145,7 +181,8 @@ impl MerkleTree {
 		self.leaves.len() as u64
 	}
 
-	pub fn leaves(&self) -> &[Hit] {
+	/// The nonces, in leaf order.
+	pub fn leaves(&self) -> &[u64] {
 		&self.leaves
 	}
 
@@ -169,7 +206,7 @@ impl MerkleTree {
 			if !(pos == n - 1 && n % 2 == 1) {
 				let sib = pos ^ 1;
 				siblings.push(if level == 0 {
-					leaf_hash(&self.leaves[sib])
+					leaf_hash(self.leaves[sib])
 				} else {
 					self.levels[level - 1][sib]
 				});
@@ -178,7 +215,14 @@ impl MerkleTree {
 			n = n.div_ceil(2);
 			level += 1;
 		}
-		Ok(LeafProof { index, leaf: self.leaves[index as usize], siblings })
+		Ok(LeafProof { index, nonce: self.leaves[index as usize], siblings })
+	}
+
+	/// The sample proof of `index`: its proof and its neighbour's.
+	pub fn sample_proof(&self, index: u64) -> Result<SampleProof, MerkleError> {
+		let leaf = self.proof(index)?;
+		let next = if index + 1 < self.count() { Some(self.proof(index + 1)?) } else { None };
+		Ok(SampleProof { leaf, next })
 	}
 }
 
@@ -186,14 +230,14 @@ impl MerkleTree {
 mod tests {
 	use super::*;
 
-	fn hits(n: u64) -> Vec<Hit> {
-		(0..n).map(|i| Hit::new(3 * i + 1, 1.0 + i as f32 / 1000.0)).collect()
+	fn nonces(n: u64) -> Vec<u64> {
+		(0..n).map(|i| 3 * i + 1).collect()
 	}
 
 	#[test]
 	fn small_trees_by_hand() {
-		let l = hits(3);
-		let h: Vec<Hash> = l.iter().map(leaf_hash).collect();
+		let l = nonces(3);
+		let h: Vec<Hash> = l.iter().map(|n| leaf_hash(*n)).collect();
 		// One leaf: the root is its hash.
 		assert_eq!(MerkleTree::new(l[..1].to_vec()).unwrap().root(), h[0]);
 		// Three leaves: (h0·h1)·h2, the third promoted.
@@ -201,37 +245,41 @@ mod tests {
 		assert_eq!(tree.root(), node_hash(&node_hash(&h[0], &h[1]), &h[2]));
 		assert_eq!(tree.proof(2).unwrap().siblings, vec![node_hash(&h[0], &h[1])]);
 		assert_eq!(tree.proof(0).unwrap().siblings, vec![h[1], h[2]]);
+		// The leaf hash is of the nonce's 8 bytes after the 0x00 prefix.
+		assert_eq!(leaf_hash(1), blake2_256(&[&[0u8], &1u64.to_le_bytes()]));
 	}
 
 	#[test]
-	fn every_proof_verifies() {
+	fn every_proof_verifies_with_its_neighbour() {
 		for n in [1u64, 2, 3, 5, 8, 13, 100] {
-			let tree = MerkleTree::new(hits(n)).unwrap();
+			let tree = MerkleTree::new(nonces(n)).unwrap();
 			for i in 0..n {
-				let p = tree.proof(i).unwrap();
-				assert_eq!(p.siblings.len(), proof_len(i, n));
-				verify(&tree.root(), n, &p).unwrap();
-				assert_eq!(LeafProof::decode(&mut &p.encode()[..]).unwrap(), p);
+				let p = tree.sample_proof(i).unwrap();
+				assert_eq!(p.leaf.siblings.len(), proof_len(i, n));
+				verify(&tree.root(), n, &p.leaf).unwrap();
+				match &p.next {
+					Some(next) => {
+						assert_eq!(next.index, i + 1);
+						verify(&tree.root(), n, next).unwrap();
+						assert!(next.nonce > p.leaf.nonce);
+					},
+					None => assert_eq!(i, n - 1, "only the last leaf has no neighbour"),
+				}
+				let bytes = p.encode();
+				assert!(bytes.len() <= MAX_SAMPLE_PROOF_BYTES);
+				assert_eq!(SampleProof::decode(&mut &bytes[..]).unwrap(), p);
 			}
 		}
 	}
 
 	#[test]
-	fn leaf_encoding_is_twelve_bytes() {
-		let hit = Hit::new(0x0102_0304_0506_0708, f32::from_bits(0x3fa0_0000));
-		assert_eq!(hit.encode(), hit.to_bytes().to_vec());
-		assert_eq!(hex::encode(hit.to_bytes()), "08070605040302010000a03f");
-	}
-
-	#[test]
 	fn bad_trees_and_proofs_are_typed_errors() {
 		assert_eq!(MerkleTree::new(vec![]).err(), Some(MerkleError::NoLeaves));
-		let unsorted = vec![Hit::new(5, 1.0), Hit::new(5, 1.0)];
 		assert_eq!(
-			MerkleTree::new(unsorted).err(),
+			MerkleTree::new(vec![5, 5]).err(),
 			Some(MerkleError::NotSorted { index: 1, nonce: 5, previous: 5 })
 		);
-		let tree = MerkleTree::new(hits(10)).unwrap();
+		let tree = MerkleTree::new(nonces(10)).unwrap();
 		assert_eq!(
 			tree.proof(10).err(),
 			Some(MerkleError::IndexOutOfRange { index: 10, count: 10 })
@@ -242,5 +290,8 @@ mod tests {
 			verify(&tree.root(), 10, &p),
 			Err(MerkleError::WrongProofLength { index: 4, count: 10, got: 3, expected: 4 })
 		);
+		let mut p = tree.proof(4).unwrap();
+		p.nonce += 1;
+		assert_eq!(verify(&tree.root(), 10, &p), Err(MerkleError::RootMismatch { index: 4 }));
 	}
 }

@@ -2,7 +2,7 @@
 //! samples, which of them are mismatches, and the one-sided binomial test that turns the
 //! mismatch count into a verdict.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 use codec::{Decode, Encode};
 
@@ -10,25 +10,61 @@ use crate::{
 	chacha::WordStream,
 	error::ValidationError,
 	hash::{blake2_256, HostKey, Seed},
-	merkle::{self, Hash, LeafProof},
+	merkle::{self, Hash, SampleProof},
 	probability::ln_gamma,
 };
 
+pub use gonka_primitives::Verdict;
+
 /// Default number of leaves a validator samples per host.
 pub const DEFAULT_SAMPLE_SIZE: u32 = 200;
-/// Default tolerance `δ` between backends, in distance units.
-pub const DEFAULT_DELTA: f32 = 1e-2;
-/// Default probability that an honest leaf is a mismatch (backend disagreement beyond `δ`).
-pub const DEFAULT_P_MISMATCH: f64 = 5e-4;
+/// Default hit tolerance `ε` (PROTOCOL §4.5), in distance units: a backend computing in f32
+/// agrees with the reference within it. The chain carries it as an integer in billionths
+/// (`SprintParams::hit_tolerance`, [`tolerance_from_chain`]).
+pub const DEFAULT_TOLERANCE: f32 = 1e-5;
+/// Default probability that an honest leaf is a mismatch (an f32 backend disagreeing with the
+/// reference by more than `ε` on a hit within `ε` of the radius).
+pub const DEFAULT_P_MISMATCH: f64 = 1e-4;
 /// Default p-value below which a host is judged invalid.
 pub const DEFAULT_FRAUD_THRESHOLD: f64 = 1e-7;
 
+/// `s` distinct indices of `0..n` (`s < n`) by Floyd's algorithm from the ChaCha20 stream keyed
+/// by `key`: for `j = n − s, …, n − 1`, draw the next u64 `x` of the stream (two words, the first
+/// in the low half), `t = x mod (j+1)`; take `t` if not taken yet, else `j`. Sorted ascending.
+/// Exactly `s` draws.
+fn floyd(key: Seed, n: u64, s: u64) -> Vec<u64> {
+	let mut stream = WordStream::new(key);
+	let mut taken = BTreeSet::new();
+	for j in n - s..n {
+		let t = stream.next_u64() % (j + 1);
+		if !taken.insert(t) {
+			taken.insert(j);
+		}
+	}
+	taken.into_iter().collect()
+}
+
+/// Host `host`'s **pool** in an epoch (PROTOCOL §6.1): the `2 · sample_size` leaf indices every
+/// validator samples from, the same for all of them, drawn by Floyd's algorithm keyed by
+/// `blake2_256(sampling_seed ‖ host ‖ "pool")`; every index when `count ≤ 2 · sample_size`.
+/// Sorted ascending.
+pub fn pool_indices(
+	sampling_seed: &Seed,
+	host: &HostKey,
+	count: u64,
+	sample_size: u32,
+) -> Vec<u64> {
+	let size = 2 * sample_size as u64;
+	if count <= size {
+		return (0..count).collect();
+	}
+	floyd(blake2_256(&[sampling_seed, host, b"pool"]), count, size)
+}
+
 /// The leaf indices validator `validator` samples from host `host`'s commitment of `count`
-/// leaves: all of them when `count ≤ sample_size`, otherwise `sample_size` distinct indices
-/// drawn by Floyd's algorithm from the ChaCha20 stream keyed by
-/// `blake2_256(sampling_seed ‖ validator ‖ host)`: for `j = count − sample_size, …, count − 1`,
-/// draw the next u64 `x` of the stream (two words, the first in the low half), `t = x mod (j+1)`;
-/// take `t` if not taken yet, else `j`. Returned sorted ascending. Exactly `sample_size` draws.
+/// leaves (PROTOCOL §6.1): every index when `count ≤ sample_size`; otherwise `sample_size`
+/// distinct positions of the host's [`pool_indices`], chosen by Floyd's algorithm keyed by
+/// `blake2_256(sampling_seed ‖ validator ‖ host)`. Sorted ascending.
 pub fn sample_indices(
 	sampling_seed: &Seed,
 	validator: &HostKey,
@@ -40,83 +76,102 @@ pub fn sample_indices(
 	if count <= s {
 		return (0..count).collect();
 	}
-	let mut stream = WordStream::new(blake2_256(&[sampling_seed, validator, host]));
-	let mut taken = BTreeSet::new();
-	for j in count - s..count {
-		let t = stream.next_u64() % (j + 1);
-		if !taken.insert(t) {
-			taken.insert(j);
-		}
-	}
-	taken.into_iter().collect()
+	let pool = pool_indices(sampling_seed, host, count, sample_size);
+	let n = pool.len() as u64;
+	floyd(blake2_256(&[sampling_seed, validator, host]), n, s)
+		.into_iter()
+		.map(|position| pool[position as usize])
+		.collect()
 }
 
-/// Why a sampled leaf counts against its host.
+/// A structural fault of a sample (PROTOCOL §6 step 3): one is enough for `Invalid`, whatever
+/// the binomial test says.
 #[derive(Clone, Debug, PartialEq, Encode, Decode)]
-pub enum Mismatch {
-	/// The host sent no proof for this index.
+pub enum Fault {
+	/// The host sent no proof for this index (which its count says exists).
 	Missing,
-	/// The proof does not lead to the committed root (or has the wrong length).
+	/// The leaf's proof does not lead to the committed root (or has the wrong length or index).
 	BadPath,
-	/// The leaf's nonce equals that of a sampled leaf at a lower index (leaves must be unique).
-	RepeatedNonce { nonce: u64 },
-	/// The leaf's nonce is below that of a sampled leaf at a lower index (leaves must be sorted).
+	/// The leaf is not the last, and the host sent no proof of its neighbour `index + 1`.
+	MissingNeighbour,
+	/// The neighbour's proof does not lead to the committed root (or is of another index).
+	BadNeighbourPath,
+	/// The neighbour's nonce is not strictly greater: a duplicate (`next == nonce`) or a
+	/// disorder.
+	NotIncreasing { nonce: u64, next: u64 },
+	/// The leaf's nonce is not above the nonce of a sampled leaf at a lower index.
 	OutOfOrder { nonce: u64 },
-	/// The re-computed distance is not below `r_target + δ`.
-	NotAHit { nonce: u64, recomputed_bits: u32 },
 }
 
-/// The structural checks of a sample: proofs matched to the requested indices and verified, and
-/// nonces checked for repeats and order. What passes still needs its distance re-computed.
+/// The structural checks of a sample: proofs matched to the requested indices and verified with
+/// their neighbours. What passes still needs its distance re-computed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Audit {
-	/// Leaves whose path and order are fine: `(index, nonce)`, by index. Re-compute these.
+	/// Leaves whose paths and order are fine: `(index, nonce)`, by index. Re-compute these.
 	pub to_recompute: Vec<(u64, u64)>,
-	/// Leaves already found bad: `(index, why)`.
-	pub mismatches: Vec<(u64, Mismatch)>,
+	/// Faults found: `(index, what)`.
+	pub faults: Vec<(u64, Fault)>,
 }
 
-/// Checks the proofs a host returned for the `requested` indices against its commitment
-/// (`root`, `count`). Proofs for indices not requested are ignored; a requested index without a
-/// proof is [`Mismatch::Missing`]; with several, the first is used.
-pub fn audit_proofs(root: &Hash, count: u64, requested: &[u64], proofs: &[LeafProof]) -> Audit {
-	let mut by_index: HashMap<u64, &LeafProof> = HashMap::new();
+/// Checks the sample proofs a host returned for the `requested` indices against its commitment
+/// (`root`, `count`). Proofs for indices not requested are ignored; with several for one index,
+/// the first is used.
+pub fn audit_proofs(root: &Hash, count: u64, requested: &[u64], proofs: &[SampleProof]) -> Audit {
+	let mut by_index: HashMap<u64, &SampleProof> = HashMap::new();
 	for p in proofs {
-		by_index.entry(p.index).or_insert(p);
+		by_index.entry(p.leaf.index).or_insert(p);
 	}
 	let mut sorted: Vec<u64> = requested.to_vec();
 	sorted.sort_unstable();
 	sorted.dedup();
 	let mut audit = Audit::default();
-	let mut seen = HashSet::new();
 	let mut max_nonce: Option<u64> = None;
 	for index in sorted {
 		let Some(proof) = by_index.get(&index) else {
-			audit.mismatches.push((index, Mismatch::Missing));
+			audit.faults.push((index, Fault::Missing));
 			continue;
 		};
-		if merkle::verify(root, count, proof).is_err() {
-			audit.mismatches.push((index, Mismatch::BadPath));
+		if merkle::verify(root, count, &proof.leaf).is_err() {
+			audit.faults.push((index, Fault::BadPath));
 			continue;
 		}
 		let nonce = proof.leaf.nonce;
-		if !seen.insert(nonce) {
-			audit.mismatches.push((index, Mismatch::RepeatedNonce { nonce }));
+		if index + 1 < count {
+			let fault = match &proof.next {
+				None => Some(Fault::MissingNeighbour),
+				Some(next)
+					if next.index != index + 1 || merkle::verify(root, count, next).is_err() =>
+				{
+					Some(Fault::BadNeighbourPath)
+				},
+				Some(next) if next.nonce <= nonce => {
+					Some(Fault::NotIncreasing { nonce, next: next.nonce })
+				},
+				Some(_) => None,
+			};
+			if let Some(fault) = fault {
+				audit.faults.push((index, fault));
+				continue;
+			}
+		}
+		if max_nonce.is_some_and(|m| nonce <= m) {
+			audit.faults.push((index, Fault::OutOfOrder { nonce }));
 			continue;
 		}
-		if max_nonce.is_some_and(|m| nonce < m) {
-			audit.mismatches.push((index, Mismatch::OutOfOrder { nonce }));
-			continue;
-		}
-		max_nonce = Some(max_nonce.map_or(nonce, |m| m.max(nonce)));
+		max_nonce = Some(nonce);
 		audit.to_recompute.push((index, nonce));
 	}
 	audit
 }
 
-/// Whether a re-computed distance confirms a hit: `recomputed < r_target + δ` (in f32).
-pub fn confirms_hit(recomputed: f32, r_target: f32, delta: f32) -> bool {
-	recomputed < r_target + delta
+/// Whether a re-computed distance confirms a hit: `recomputed < r_target + ε` (in f32).
+pub fn confirms_hit(recomputed: f32, r_target: f32, tolerance: f32) -> bool {
+	recomputed < r_target + tolerance
+}
+
+/// `ε` from the chain's integer `hit_tolerance` (billionths of a unit of distance).
+pub fn tolerance_from_chain(hit_tolerance: u32) -> f32 {
+	(hit_tolerance as f64 * gonka_primitives::HIT_TOLERANCE_UNIT) as f32
 }
 
 /// `P(X ≥ m)` for `X ~ Binomial(n, p)`, exactly (a sum of the tail's terms in log space, no
@@ -158,13 +213,6 @@ pub fn binomial_tail(n: u64, m: u64, p: f64) -> Result<f64, ValidationError> {
 		ln_t += ((n - i) as f64 / (i + 1) as f64).ln() + ratio;
 	}
 	Ok((peak + sum.ln()).exp().min(1.0))
-}
-
-/// A validator's judgement of one host.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
-pub enum Verdict {
-	Valid,
-	Invalid,
 }
 
 /// The test's parameters (PROTOCOL §6 defaults in [`Default`]).
@@ -233,13 +281,46 @@ mod tests {
 	}
 
 	#[test]
-	fn default_test_needs_several_mismatches() {
+	fn every_validator_samples_from_the_hosts_pool() {
+		let (seed, h) = ([1; 32], [3; 32]);
+		let pool = pool_indices(&seed, &h, 1_000_000, 200);
+		assert_eq!(pool.len(), 400);
+		assert!(pool.windows(2).all(|w| w[0] < w[1]));
+		// The pool is the host's, not the validator's; another host has another.
+		assert_ne!(pool, pool_indices(&seed, &[4; 32], 1_000_000, 200));
+		let mut seen = BTreeSet::new();
+		for v in 0..32u8 {
+			let s = sample_indices(&seed, &[v; 32], &h, 1_000_000, 200);
+			assert_eq!(s.len(), 200);
+			assert!(s.iter().all(|i| pool.binary_search(i).is_ok()), "validator {v}");
+			seen.extend(s);
+		}
+		// 32 validators between them see (nearly) the whole pool, and nothing else.
+		assert!(seen.len() > 390 && seen.len() <= 400, "{}", seen.len());
+		// A small commitment: the pool is everything.
+		assert_eq!(pool_indices(&seed, &h, 300, 200), (0..300).collect::<Vec<_>>());
+	}
+
+	#[test]
+	fn default_test_needs_four_mismatches_in_two_hundred() {
 		let t = FraudTest::default();
-		// With 200 samples at p 5e-4, the expected count is 0.1; three mismatches have
-		// p ≈ 1.5e-4 and four ≈ 3.8e-6 (not enough); five have ≈ 7.6e-8 < 1e-7.
-		assert_eq!(t.invalid_from(200).unwrap(), Some(5));
+		// PROTOCOL §6: with 200 samples at p 1e-4 the expected count is 0.02; three mismatches
+		// have p ≈ 1.3e-6 (not enough), four ≈ 6.5e-9 < 1e-7.
+		assert_eq!(t.invalid_from(200).unwrap(), Some(4));
+		assert_eq!(t.judge(200, 3).unwrap().0, Verdict::Valid);
 		assert_eq!(t.judge(200, 0).unwrap().0, Verdict::Valid);
 		assert_eq!(t.judge(200, 200).unwrap().0, Verdict::Invalid);
+	}
+
+	#[test]
+	fn the_chain_tolerance_is_in_billionths() {
+		assert_eq!(tolerance_from_chain(10_000), DEFAULT_TOLERANCE);
+		assert_eq!(tolerance_from_chain(1_000_000), 1e-3);
+		let r = 1.25f32;
+		assert!(confirms_hit(r - 1e-6, r, DEFAULT_TOLERANCE));
+		assert!(confirms_hit(r + 5e-6, r, DEFAULT_TOLERANCE));
+		// v1's δ = 0.01 let near-misses pass; ε does not.
+		assert!(!confirms_hit(r + 0.005, r, DEFAULT_TOLERANCE));
 	}
 
 	#[test]

@@ -1,8 +1,10 @@
-//! The CPU reference reproduces the committed golden vectors bit for bit.
+//! The CPU reference reproduces the committed golden vectors within `ε` (SPEC §0: agreement
+//! within `ε` is the contract; the golden bits are this reference's on the machine that wrote
+//! them), and reports how many agree bit for bit.
 
 use std::collections::BTreeMap;
 
-use gonka_kernels::{Backend, CpuBackend, ModelConfig};
+use gonka_kernels::{validation::DEFAULT_TOLERANCE, Backend, CpuBackend, ModelConfig};
 
 struct Case {
 	seed: [u8; 32],
@@ -42,12 +44,15 @@ fn check(config_name: &str) {
 	for c in cases {
 		groups.entry((c.seed, c.pk)).or_default().push(c);
 	}
-	let mut wrong = Vec::new();
+	let (mut wrong, mut exact, mut largest) = (Vec::new(), 0usize, 0f32);
 	for ((seed, pk), cases) in groups {
 		let nonces: Vec<u64> = cases.iter().map(|c| c.nonce).collect();
 		let got = backend.distances(&seed, &pk, &nonces).unwrap();
 		for (c, d) in cases.iter().zip(got) {
-			if d.to_bits() != c.bits {
+			let diff = (d - f32::from_bits(c.bits)).abs();
+			exact += (d.to_bits() == c.bits) as usize;
+			largest = largest.max(diff);
+			if !(diff < DEFAULT_TOLERANCE) {
 				wrong.push(format!(
 					"nonce {}: got {d:.9} ({:08x}), golden {:.9} ({:08x}), diff {:e}",
 					c.nonce,
@@ -59,10 +64,15 @@ fn check(config_name: &str) {
 			}
 		}
 	}
+	eprintln!(
+		"{config_name}: {exact} of {} golden vectors bit for bit, largest difference {largest:e} \
+		 (ε {DEFAULT_TOLERANCE:e})",
+		cases.len()
+	);
 	assert!(
 		wrong.is_empty(),
-		"{} of {} {config_name} golden vectors differ (a changed Sprint function, or a CPU whose \
-		 matrixmultiply kernel rounds differently):\n{}",
+		"{} of {} {config_name} golden vectors differ by ε or more (a changed Sprint function, or \
+		 a CPU that does not compute the reference within ε):\n{}",
 		wrong.len(),
 		cases.len(),
 		wrong.join("\n")

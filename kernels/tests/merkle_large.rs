@@ -3,15 +3,15 @@
 
 use codec::Encode;
 use gonka_kernels::{
-	merkle::{proof_len, verify, MerkleTree, MAX_LEAVES},
-	Hit, MerkleError,
+	merkle::{proof_len, verify, MerkleTree, MAX_LEAVES, MAX_SAMPLE_PROOF_BYTES},
+	MerkleError,
 };
 
 #[test]
 fn ten_million_leaves() {
 	let n = 10_000_000u64;
 	let t = std::time::Instant::now();
-	let tree = MerkleTree::new((0..n).map(|i| Hit::new(2 * i + 1, 1.25)).collect()).unwrap();
+	let tree = MerkleTree::new((0..n).map(|i| 2 * i + 1).collect()).unwrap();
 	eprintln!("10M-leaf tree built in {:.2} s", t.elapsed().as_secs_f64());
 	// The proof of the last leaf under a count whose tree has another shape: a typed error.
 	let last = tree.proof(n - 1).unwrap();
@@ -23,15 +23,18 @@ fn ten_million_leaves() {
 		let p = tree.proof(i).unwrap();
 		assert_eq!(p.siblings.len(), proof_len(i, n));
 		assert!(p.siblings.len() <= 24);
-		// index + leaf + compact length + hashes: at most 8 + 12 + 1 + 24·32 bytes.
-		assert!(p.encode().len() <= 8 + 12 + 1 + 24 * 32);
+		// index + nonce + compact length + hashes: at most 8 + 8 + 1 + 24·32 bytes.
+		assert!(p.encode().len() <= 8 + 8 + 1 + 24 * 32);
 		verify(&tree.root(), n, &p).unwrap();
+		// With its neighbour: what the proof server sends per sampled index.
+		let s = tree.sample_proof(i).unwrap();
+		assert!(s.encode().len() <= MAX_SAMPLE_PROOF_BYTES);
+		assert_eq!(s.next.is_some(), i + 1 < n);
 	}
 	assert!(n <= MAX_LEAVES);
 	let too_many = MAX_LEAVES + 1;
-	let hits: Vec<Hit> = (0..too_many).map(|i| Hit::new(i, 1.0)).collect();
 	assert_eq!(
-		MerkleTree::new(hits).err(),
+		MerkleTree::new((0..too_many).collect()).err(),
 		Some(MerkleError::TooManyLeaves { count: too_many, max: MAX_LEAVES })
 	);
 }

@@ -143,7 +143,7 @@ async fn sprint_scenario(client: &ChainClient) -> Result<(), String> {
 		let info: Info =
 			client.runtime_api(&api("epoch_info"), (), None).await.map_err(|e| e.to_string())?;
 		// Leave at least two blocks of the window for inclusion.
-		if info.phase == pallet_sprint::Phase::Commit && info.block + 2 < info.validation_start {
+		if info.phase == pallet_sprint::Phase::Commit && info.block + 2 < info.commit_end {
 			break info;
 		}
 		if std::time::Instant::now() > deadline {
@@ -182,8 +182,8 @@ async fn sprint_scenario(client: &ChainClient) -> Result<(), String> {
 	// payment), so her balance moves only by her reward.
 	let alice_before = client.account(&alice).await.map_err(|e| e.to_string())?.data.free;
 
-	// Validation: the sampling seed is fixed, Alice's committee is Bob and Charlie (everyone,
-	// with three validators), Bob's worker key (Eve) sees the duty and votes valid.
+	// Validation: the sampling seed is fixed, Alice's 32 seats are held by Bob and Charlie (the
+	// other two validators), Bob's worker key (Eve) sees the duty and votes valid.
 	let deadline = std::time::Instant::now() + Duration::from_secs(60);
 	loop {
 		let now: Info =
@@ -210,6 +210,12 @@ async fn sprint_scenario(client: &ChainClient) -> Result<(), String> {
 		.await
 		.map_err(|e| e.to_string())?;
 	assert_eq!(duties, vec![(alice.clone(), pallet_sprint::Commitment { root, count: 42 })]);
+	let seats: Vec<(gonka_runtime::AccountId, u32)> = client
+		.runtime_api(&api("seats"), (info.epoch, &alice), None)
+		.await
+		.map_err(|e| e.to_string())?;
+	assert_eq!(seats.iter().map(|(_, n)| n).sum::<u32>(), 32, "{seats:?}");
+	let bob_seats = seats.iter().find(|(v, _)| *v == bob).map_or(0, |(_, n)| *n);
 	let verdicts: Vec<(gonka_runtime::AccountId, pallet_sprint::Verdict)> =
 		vec![(alice.clone(), pallet_sprint::Verdict::Valid)];
 	let vote = RuntimeCall::Sprint(pallet_sprint::Call::submit_verdicts {
@@ -224,8 +230,12 @@ async fn sprint_scenario(client: &ChainClient) -> Result<(), String> {
 		.runtime_api(&api("tally"), (info.epoch, &alice), None)
 		.await
 		.map_err(|e| e.to_string())?;
-	assert_eq!(tally, pallet_sprint::Tally { valid: 1_000, invalid: 0, votes: 1 });
-	// Charlie's worker (Ferdie) too: 2,000 of 2,000 committee weight, above 2/3.
+	assert_eq!(
+		tally,
+		pallet_sprint::Tally { valid: bob_seats, invalid: 0, unreachable: 0, votes: 1 },
+		"one vote, counted once per seat"
+	);
+	// Charlie's worker (Ferdie) too: all 32 seats, above 2/3.
 	let vote = RuntimeCall::Sprint(pallet_sprint::Call::submit_verdicts {
 		epoch: info.epoch,
 		verdicts: vec![(alice.clone(), pallet_sprint::Verdict::Valid)]
@@ -238,7 +248,7 @@ async fn sprint_scenario(client: &ChainClient) -> Result<(), String> {
 		.map_err(|e| format!("submit_verdicts failed: {e}"))?;
 
 	// Settlement: Alice is accepted with her count as next epoch's weight; Bob and Charlie
-	// did not commit and have none.
+	// did not commit and keep their last weight (their first such epoch, PROTOCOL §7).
 	let deadline = std::time::Instant::now() + Duration::from_secs(90);
 	let next = info.epoch + 1;
 	loop {
@@ -256,7 +266,7 @@ async fn sprint_scenario(client: &ChainClient) -> Result<(), String> {
 	}
 	let bob_next: u64 =
 		client.runtime_api(&api("weight"), (next, &bob), None).await.map_err(|e| e.to_string())?;
-	assert_eq!(bob_next, 0, "Bob did not commit");
+	assert_eq!(bob_next, 1_000, "Bob did not commit: he keeps his last weight");
 
 	// Payout (PROTOCOL §8): the epoch mints R0 = 310,000 GNK; Alice is paid R0 · 42 / D with
 	// D = 42 + 1,000 + 1,000 (Bob and Charlie, silent, count at their last weight); the rest

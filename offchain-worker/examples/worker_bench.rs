@@ -22,7 +22,7 @@ use std::{
 	time::{Duration, Instant},
 };
 
-use gonka_kernels::{Backend, CpuBackend, FraudTest, Hit, MerkleTree, ModelConfig};
+use gonka_kernels::{Backend, CpuBackend, FraudTest, MerkleTree, ModelConfig};
 use gonka_worker::{
 	metrics::Metrics,
 	server::{ServerLimits, ServerState},
@@ -69,9 +69,8 @@ fn proofs(leaves: u64, seconds: f64, clients: usize) {
 	println!("start: {}", memory());
 	let data = Arc::new(DataDir::open(&dir).unwrap());
 	let t = Instant::now();
-	let hits: Vec<Hit> =
-		(0..leaves).map(|i| Hit::new(i * 37 + 5, 1.0 + (i % 1000) as f32 * 1e-4)).collect();
-	let c = data.write_commitment(1, hits).unwrap();
+	let nonces: Vec<u64> = (0..leaves).map(|i| i * 37 + 5).collect();
+	let c = data.write_commitment(1, nonces).unwrap();
 	println!(
 		"wrote a commitment of {} leaves in {:.2} s ({} MB on disk): {}",
 		c.count,
@@ -149,20 +148,20 @@ fn validate(model_name: &str, samples: u32) {
 	// Leaves with made-up distances: the validator's work (paths, re-computation) is the same as
 	// for real hits; only the verdict differs, which is not what is measured.
 	let count = 10_000u64;
-	let leaves: Vec<Hit> = (0..count).map(|i| Hit::new(i * 11, 0.5)).collect();
+	let leaves: Vec<u64> = (0..count).map(|i| i * 11).collect();
 	let tree = MerkleTree::new(leaves).unwrap();
 	let judging = Judging {
 		seed: [5; 32],
 		sampling_seed: [6; 32],
 		validator: [7; 32],
 		sample_size: samples,
-		delta: gonka_kernels::validation::DEFAULT_DELTA,
+		tolerance: gonka_kernels::validation::DEFAULT_TOLERANCE,
 		test: FraudTest::default(),
 	};
 	let host =
 		HostToJudge { epoch: 1, host: [8; 32], endpoint: String::new(), root: tree.root(), count };
 	let requested = gonka_worker::validator::sample_for(&judging, &host);
-	let proofs: Vec<_> = requested.iter().map(|&i| tree.proof(i).unwrap()).collect();
+	let proofs: Vec<_> = requested.iter().map(|&i| tree.sample_proof(i).unwrap()).collect();
 	let backend: SharedBackend = Arc::new(Mutex::new(Box::new(CpuBackend::new(model).unwrap())));
 	println!("backend: {}", backend.lock().unwrap().describe());
 	let t = Instant::now();

@@ -91,6 +91,12 @@ struct RunArgs {
 	/// FOR NETWORK TESTS ONLY: commit N made-up hits instead of computing. The host is slashed.
 	#[arg(long, hide = true)]
 	cheat_made_up_hits: Option<u64>,
+	/// FOR NETWORK TESTS ONLY: commit near-misses (distance below r_target + 0.01) as hits.
+	#[arg(long, hide = true)]
+	cheat_near_misses: bool,
+	/// FOR NETWORK TESTS ONLY: commit every hit twice.
+	#[arg(long, hide = true)]
+	cheat_duplicate_hits: bool,
 }
 
 #[derive(Args)]
@@ -198,7 +204,13 @@ fn run(args: RunArgs) -> Result<(), String> {
 			..Default::default()
 		},
 		progress: !args.no_progress,
-		cheat: args.cheat_made_up_hits.map(Cheat::MadeUpHits),
+		cheat: match (args.cheat_made_up_hits, args.cheat_near_misses, args.cheat_duplicate_hits) {
+			(Some(n), false, false) => Some(Cheat::MadeUpHits(n)),
+			(None, true, false) => Some(Cheat::NearMisses),
+			(None, false, true) => Some(Cheat::DuplicateHits),
+			(None, false, false) => None,
+			_ => return Err("at most one --cheat-… flag".into()),
+		},
 	};
 	if let Some(endpoint) = &args.public_endpoint {
 		tracing::info!(target: "gonka::worker", "public endpoint {endpoint}");

@@ -1,8 +1,8 @@
 //! The worker's HTTP server: proofs (PROTOCOL §5), `/health` and `/metrics`.
 //!
 //! `GET /v1/sprint/{epoch}/proofs?indices=i,j,…` answers `200` with the SCALE
-//! `Vec<LeafProof>` (`application/octet-stream`), one proof per requested index in the order
-//! asked. Refusals carry a plain-text reason:
+//! `Vec<SampleProof>` (`application/octet-stream`): per requested index, in the order asked, the
+//! leaf's proof and its neighbour's (PROTOCOL §5). Refusals carry a plain-text reason:
 //!
 //! | status | when |
 //! |---|---|
@@ -250,7 +250,9 @@ async fn proofs(
 		let reader = worker.reader(epoch).map_err(|reason| (StatusCode::NOT_FOUND, reason))?;
 		let mut out = Vec::with_capacity(indices.len());
 		for index in indices {
-			out.push(reader.proof(index).map_err(|e| (StatusCode::BAD_REQUEST, e.to_string()))?);
+			out.push(
+				reader.sample_proof(index).map_err(|e| (StatusCode::BAD_REQUEST, e.to_string()))?,
+			);
 		}
 		Ok(out.encode())
 	});

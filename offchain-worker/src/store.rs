@@ -4,9 +4,11 @@
 //! DATA_DIR/
 //!   LOCK                      held (flock) while a worker runs on this directory
 //!   state.json                what was done on chain, per epoch (commit sent, verdicts sent)
-//!   epochs/<e>/hits-<d>.bin   device d's hits of epoch e, 12-byte leaves appended as found
+//!   epochs/<e>/hits-<d>.bin   device d's hits of epoch e, 12-byte records (nonce, distance)
+//!                             appended as found
 //!   epochs/<e>/next-<d>       the first nonce device d has not computed yet
-//!   epochs/<e>/leaves.bin     the commitment's leaves (sorted, unique), written once
+//!   epochs/<e>/leaves.bin     the commitment's leaves: 8-byte nonces (sorted, unique), written
+//!                             once
 //!   epochs/<e>/tree.bin       the Merkle tree's levels above the leaves, written once
 //!   epochs/<e>/commitment.json  root and count of the commitment, written last
 //! ```
@@ -27,12 +29,15 @@ use std::{
 
 use gonka_kernels::{
 	merkle::{leaf_hash, proof_len, Hash},
-	Hit, LeafProof, MerkleTree,
+	Hit, LeafProof, MerkleTree, SampleProof,
 };
 use serde::{Deserialize, Serialize};
 
-/// Bytes of one leaf on disk (`Hit::to_bytes`).
-pub const LEAF_BYTES: u64 = 12;
+/// Bytes of one record of a hit log (`Hit::to_bytes`).
+pub const HIT_BYTES: u64 = 12;
+
+/// Bytes of one leaf of a commitment on disk (its nonce, u64 LE).
+pub const LEAF_BYTES: u64 = 8;
 
 /// What can go wrong with the data directory.
 #[derive(Debug, thiserror::Error)]
@@ -167,14 +172,20 @@ impl DataDir {
 		Ok(hits.into_values().collect())
 	}
 
-	/// Builds the commitment of `epoch` from `leaves` (sorted, unique) and writes it: leaves, then
-	/// the tree, then `commitment.json` (its presence says the other two are complete).
-	pub fn write_commitment(&self, epoch: u32, leaves: Vec<Hit>) -> Result<Commitment, StoreError> {
+	/// Builds the commitment of `epoch` from `leaves` (nonces, strictly increasing) and writes
+	/// it: leaves, then the tree, then `commitment.json` (its presence says the other two are
+	/// complete).
+	pub fn write_commitment(&self, epoch: u32, leaves: Vec<u64>) -> Result<Commitment, StoreError> {
+		self.write_tree(epoch, MerkleTree::new(leaves)?)
+	}
+
+	/// Writes the commitment of `epoch` from a tree built by the caller (a cheating worker's
+	/// [`MerkleTree::unchecked`], for attack tests).
+	pub fn write_tree(&self, epoch: u32, tree: MerkleTree) -> Result<Commitment, StoreError> {
 		let dir = self.epoch_dir(epoch)?;
-		let tree = MerkleTree::new(leaves)?;
 		let mut leaf_bytes = Vec::with_capacity(tree.leaves().len() * LEAF_BYTES as usize);
-		for hit in tree.leaves() {
-			leaf_bytes.extend_from_slice(&hit.to_bytes());
+		for nonce in tree.leaves() {
+			leaf_bytes.extend_from_slice(&nonce.to_le_bytes());
 		}
 		write_atomic(&dir.join("leaves.bin"), &leaf_bytes)?;
 		drop(leaf_bytes);
@@ -271,7 +282,7 @@ pub struct Commitment {
 fn read_leaves(path: &Path) -> Result<Vec<Hit>, StoreError> {
 	let mut bytes = Vec::new();
 	File::open(path).and_then(|mut f| f.read_to_end(&mut bytes)).map_err(io_err(path))?;
-	Ok(bytes.chunks_exact(LEAF_BYTES as usize).map(hit_from_bytes).collect())
+	Ok(bytes.chunks_exact(HIT_BYTES as usize).map(hit_from_bytes).collect())
 }
 
 fn hit_from_bytes(b: &[u8]) -> Hit {
@@ -308,7 +319,7 @@ impl HitLog {
 			.open(&path)
 			.map_err(io_err(&path))?;
 		let len = file.metadata().map_err(io_err(&path))?.len();
-		let whole = len - len % LEAF_BYTES;
+		let whole = len - len % HIT_BYTES;
 		if whole != len {
 			// A torn record from a crash mid-write: its nonce is computed again.
 			file.set_len(whole).map_err(io_err(&path))?;
@@ -325,7 +336,7 @@ impl HitLog {
 			file,
 			path,
 			next_path,
-			recovered: whole / LEAF_BYTES,
+			recovered: whole / HIT_BYTES,
 			next_nonce,
 			last_sync: Instant::now(),
 			dirty: false,
@@ -342,7 +353,7 @@ impl HitLog {
 	/// nonces since the last save are computed again, which is safe: their hits are merged.
 	pub fn append(&mut self, hits: &[Hit], next_nonce: u64) -> Result<(), StoreError> {
 		if !hits.is_empty() {
-			let mut buf = Vec::with_capacity(hits.len() * LEAF_BYTES as usize);
+			let mut buf = Vec::with_capacity(hits.len() * HIT_BYTES as usize);
 			for h in hits {
 				buf.extend_from_slice(&h.to_bytes());
 			}
@@ -372,7 +383,7 @@ impl HitLog {
 }
 
 /// Serves proofs of one commitment from its files: each proof reads one leaf and at most 24
-/// sibling hashes (plus the sibling leaf) with positioned reads.
+/// sibling hashes (plus the sibling leaf) with positioned reads; a sample proof two of them.
 pub struct ProofReader {
 	leaves: File,
 	tree: File,
@@ -414,10 +425,10 @@ impl ProofReader {
 		self.commitment
 	}
 
-	fn leaf(&self, index: u64) -> io::Result<Hit> {
+	fn leaf(&self, index: u64) -> io::Result<u64> {
 		let mut b = [0u8; LEAF_BYTES as usize];
 		self.leaves.read_exact_at(&mut b, index * LEAF_BYTES)?;
-		Ok(hit_from_bytes(&b))
+		Ok(u64::from_le_bytes(b))
 	}
 
 	/// The proof of leaf `index`.
@@ -433,7 +444,7 @@ impl ProofReader {
 			if !(pos == n - 1 && n % 2 == 1) {
 				let sib = pos ^ 1;
 				siblings.push(if level == 0 {
-					leaf_hash(&self.leaf(sib).map_err(err)?)
+					leaf_hash(self.leaf(sib).map_err(err)?)
 				} else {
 					let mut h = [0u8; 32];
 					self.tree
@@ -446,7 +457,15 @@ impl ProofReader {
 			n = n.div_ceil(2);
 			level += 1;
 		}
-		Ok(LeafProof { index, leaf: self.leaf(index).map_err(err)?, siblings })
+		Ok(LeafProof { index, nonce: self.leaf(index).map_err(err)?, siblings })
+	}
+
+	/// The proof of leaf `index` with its neighbour's (PROTOCOL §5).
+	pub fn sample_proof(&self, index: u64) -> Result<SampleProof, StoreError> {
+		let leaf = self.proof(index)?;
+		let next =
+			if index + 1 < self.commitment.count { Some(self.proof(index + 1)?) } else { None };
+		Ok(SampleProof { leaf, next })
 	}
 }
 
@@ -473,7 +492,7 @@ mod tests {
 		let dir = temp_dir("proofs");
 		let data = DataDir::open(&dir).unwrap();
 		for count in [1u64, 2, 3, 5, 8, 13, 100, 1025] {
-			let leaves = hits((0..count).map(|i| i * 7 + 3));
+			let leaves: Vec<u64> = (0..count).map(|i| i * 7 + 3).collect();
 			let tree = MerkleTree::new(leaves.clone()).unwrap();
 			let c = data.write_commitment(count as u32, leaves).unwrap();
 			assert_eq!(c, Commitment { root: tree.root(), count });
@@ -483,6 +502,7 @@ mod tests {
 				let p = reader.proof(i).unwrap();
 				assert_eq!(p, tree.proof(i).unwrap(), "count {count} index {i}");
 				gonka_kernels::merkle::verify(&c.root, count, &p).unwrap();
+				assert_eq!(reader.sample_proof(i).unwrap(), tree.sample_proof(i).unwrap());
 			}
 			assert!(matches!(reader.proof(count), Err(StoreError::IndexOutOfRange { .. })));
 		}

@@ -12,8 +12,11 @@ use std::{
 use bytes::Bytes;
 use codec::Decode;
 use gonka_kernels::{
-	audit_proofs, merkle::Hash, sample_indices, validation::confirms_hit, Backend, FraudTest,
-	HostKey, LeafProof, Seed, Verdict,
+	audit_proofs,
+	merkle::{Hash, MAX_SAMPLE_PROOF_BYTES},
+	sample_indices,
+	validation::confirms_hit,
+	Backend, Fault, FraudTest, HostKey, SampleProof, Seed, Verdict,
 };
 use http_body_util::{BodyExt, Empty, Limited};
 use hyper_util::{
@@ -25,7 +28,8 @@ use hyper_util::{
 pub type SharedBackend = Arc<Mutex<Box<dyn Backend>>>;
 
 /// Why a host's proofs could not be had. All of these are retried; a host that never gives a
-/// usable answer is judged invalid at the end of the window.
+/// usable answer is judged `Unreachable` at the end of the window (PROTOCOL §6: not accepted,
+/// never slashed).
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
 	#[error("{endpoint} is not a usable http:// endpoint: {reason}")]
@@ -52,10 +56,10 @@ pub struct ProofClient {
 	timeout: Duration,
 }
 
-/// The most bytes an honest answer for `n` proofs can take: index 8 + leaf 12 + a compact
-/// length ≤ 5 + 24 siblings of 32, per proof, and the list's own length.
+/// The most bytes an honest answer for `n` sample proofs can take (each a leaf and its
+/// neighbour with their paths), and the list's own length.
 pub fn max_response_bytes(n: usize) -> usize {
-	16 + n * (8 + 12 + 5 + 24 * 32)
+	16 + n * MAX_SAMPLE_PROOF_BYTES
 }
 
 impl ProofClient {
@@ -129,7 +133,7 @@ impl ProofClient {
 		endpoint: &str,
 		epoch: u32,
 		indices: &[u64],
-	) -> Result<Vec<LeafProof>, FetchError> {
+	) -> Result<Vec<SampleProof>, FetchError> {
 		let base = endpoint.trim_end_matches('/');
 		if !base.starts_with("http://") {
 			return Err(FetchError::BadEndpoint {
@@ -150,7 +154,7 @@ impl ProofClient {
 			return Err(FetchError::Status { url: short, status: status.as_u16(), reason });
 		}
 		let mut input = &bytes[..];
-		let proofs = Vec::<LeafProof>::decode(&mut input).map_err(|e| FetchError::Garbage {
+		let proofs = Vec::<SampleProof>::decode(&mut input).map_err(|e| FetchError::Garbage {
 			url: short.clone(),
 			bytes: bytes.len(),
 			reason: e.to_string(),
@@ -196,7 +200,8 @@ pub struct Judging {
 	/// This validator's host key.
 	pub validator: HostKey,
 	pub sample_size: u32,
-	pub delta: f32,
+	/// The hit tolerance `ε` (PROTOCOL §4.5).
+	pub tolerance: f32,
 	pub test: FraudTest,
 }
 
@@ -205,7 +210,11 @@ pub struct Judging {
 pub struct Judgement {
 	pub verdict: Verdict,
 	pub samples: u64,
+	/// Structural faults (PROTOCOL §6): one makes the verdict `Invalid`.
+	pub faults: Vec<(u64, Fault)>,
+	/// Leaves whose f32 distance is not below `r_target + ε`.
 	pub mismatches: u64,
+	/// The binomial test's p-value of the mismatches (0 with a fault).
 	pub p_value: f64,
 }
 
@@ -220,17 +229,28 @@ pub fn sample_for(judging: &Judging, host: &HostToJudge) -> Vec<u64> {
 	)
 }
 
-/// Judges the proofs a host sent for `requested`: path and order checks, then the distances of
-/// what passed re-computed on `backend`, then the binomial test.
+/// Judges the proofs a host sent for `requested`: paths, neighbours and order (one fault is
+/// `Invalid`), then the distances of the sampled nonces re-computed on `backend` and the
+/// binomial test of the mismatches.
 pub fn judge_proofs(
 	backend: &SharedBackend,
 	judging: &Judging,
 	host: &HostToJudge,
 	requested: &[u64],
-	proofs: &[LeafProof],
+	proofs: &[SampleProof],
 ) -> Result<Judgement, String> {
 	let audit = audit_proofs(&host.root, host.count, requested, proofs);
-	let mut mismatches = audit.mismatches.len() as u64;
+	let samples = requested.len() as u64;
+	if !audit.faults.is_empty() {
+		return Ok(Judgement {
+			verdict: Verdict::Invalid,
+			samples,
+			faults: audit.faults,
+			mismatches: 0,
+			p_value: 0.0,
+		});
+	}
+	let mut mismatches = 0u64;
 	if !audit.to_recompute.is_empty() {
 		let nonces: Vec<u64> = audit.to_recompute.iter().map(|(_, n)| *n).collect();
 		let mut backend = backend.lock().map_err(|_| "the backend panicked earlier".to_string())?;
@@ -240,14 +260,14 @@ pub fn judge_proofs(
 			let distances = backend
 				.distances(&judging.seed, &host.host, chunk)
 				.map_err(|e| format!("re-computing distances: {e}"))?;
-			mismatches +=
-				distances.iter().filter(|d| !confirms_hit(**d, r_target, judging.delta)).count()
-					as u64;
+			mismatches += distances
+				.iter()
+				.filter(|d| !confirms_hit(**d, r_target, judging.tolerance))
+				.count() as u64;
 		}
 	}
-	let samples = requested.len() as u64;
 	let (verdict, p_value) = judging.test.judge(samples, mismatches).map_err(|e| e.to_string())?;
-	Ok(Judgement { verdict, samples, mismatches, p_value })
+	Ok(Judgement { verdict, samples, faults: Vec::new(), mismatches, p_value })
 }
 
 /// A host judged by [`judge_hosts`].
@@ -266,7 +286,7 @@ pub struct Judged {
 /// Judges `hosts` in rounds (at most 8 fetches at once): a host whose answer could be judged is
 /// handed to `on_judged` at the end of its round; the others are fetched again after a pause
 /// (1 s doubling to 5 s). When `give_up()` says the window is closing, every host still without
-/// a usable answer is judged invalid. Returns when every host was handed over (or `on_judged`
+/// a usable answer is judged `Unreachable`. Returns when every host was handed over (or `on_judged`
 /// failed: its error).
 pub async fn judge_hosts<G, F, Fut>(
 	client: &ProofClient,
@@ -329,7 +349,7 @@ where
 			for (host, attempts, last) in pending.drain(..) {
 				ready.push(Judged {
 					host,
-					verdict: Verdict::Invalid,
+					verdict: Verdict::Unreachable,
 					judgement: None,
 					attempts,
 					last_error: last,

@@ -31,7 +31,9 @@ use std::{
 	time::{Duration, Instant},
 };
 
-use gonka_kernels::{sprint, Backend, Budget, CpuBackend, FraudTest, Hit, HostKey, ModelConfig};
+use gonka_kernels::{
+	sprint, Backend, Budget, CpuBackend, FraudTest, Hit, HostKey, MerkleTree, ModelConfig,
+};
 use gonka_runtime::{AccountId, RuntimeCall};
 use pallet_sprint::{EpochInfo, Phase};
 use polkadot_sdk::sp_core::{crypto::Ss58Codec, Pair};
@@ -73,7 +75,16 @@ pub enum BackendKind {
 pub enum Cheat {
 	/// Claim `n` hits with made-up distances instead of computing anything.
 	MadeUpHits(u64),
+	/// Search honestly but keep near-misses too: every nonce whose distance is below
+	/// `r_target + 0.01` (version 1's tolerance `δ`, ×3.97 the weight on `h100`).
+	NearMisses,
+	/// Search honestly, then commit every hit twice (version 1 caught repeats only inside one
+	/// sample).
+	DuplicateHits,
 }
+
+/// The radius a [`Cheat::NearMisses`] worker searches below: `r_target + 0.01`.
+const NEAR_MISS_MICROS: u32 = 10_000;
 
 /// How the worker runs.
 #[derive(Clone, Debug)]
@@ -312,7 +323,7 @@ impl Worker {
 
 		// Commit. A commitment recorded as sent but absent from this block's state (its block was
 		// retracted) is sent again.
-		let commit_window = number >= stop_block && number < info.validation_start;
+		let commit_window = number >= stop_block && number < info.commit_end;
 		if commit_window && committed {
 			let done = self.commit_task.as_ref().is_none_or(|(_, h)| h.is_finished());
 			if done && client.commitment(info.epoch, &host, Some(hash)).await?.is_none() {
@@ -328,7 +339,7 @@ impl Worker {
 		if commit_window && !committed {
 			let busy = self.commit_task.as_ref().is_some_and(|(_, h)| !h.is_finished());
 			if !busy {
-				self.start_commit(client, info.epoch, &host, info.validation_start);
+				self.start_commit(client, info.epoch, &host, info.commit_end);
 			}
 		}
 
@@ -443,9 +454,28 @@ impl Worker {
 					let d = gonka_kernels::torch::TorchDevice::parse(device).ok_or_else(|| {
 						format!("`{device}` is not a torch device (auto, cpu, cuda, cuda:N)")
 					})?;
-					Box::new(
-						gonka_kernels::TorchBackend::new(*model, d).map_err(|e| e.to_string())?,
-					)
+					let search =
+						gonka_kernels::TorchBackend::new(*model, d).map_err(|e| e.to_string())?;
+					if search.precision() == gonka_kernels::torch::Precision::F32 {
+						Box::new(search)
+					} else {
+						// PROTOCOL §4.5: a bf16 search, every candidate confirmed in f32 on the
+						// same device (libtorch's default keeps TF32 off) before it is a hit.
+						let confirm = gonka_kernels::TorchBackend::with_precision(
+							*model,
+							search.device(),
+							gonka_kernels::torch::Precision::F32,
+						)
+						.map_err(|e| e.to_string())?;
+						Box::new(
+							gonka_kernels::Confirmed::new(
+								search,
+								confirm,
+								gonka_kernels::torch::BF16_SEARCH_MARGIN,
+							)
+							.map_err(|e| e.to_string())?,
+						)
+					}
 				},
 				#[cfg(not(feature = "torch"))]
 				BackendKind::Torch => {
@@ -476,7 +506,12 @@ impl Worker {
 		let Some(seed) = client.epoch_seed(info.epoch, Some(hash)).await? else {
 			return Ok(());
 		};
-		let backends = match self.backends(model) {
+		let mut model = *model;
+		if self.config.cheat == Some(Cheat::NearMisses) {
+			// The distances do not depend on the radius: a wider one keeps near-misses.
+			model.r_target_micros = model.r_target_micros.saturating_add(NEAR_MISS_MICROS);
+		}
+		let backends = match self.backends(&model) {
 			Ok(b) => b,
 			Err(e) => {
 				tracing::error!(target: "gonka::worker", "cannot run the Sprint: {e}");
@@ -543,6 +578,7 @@ impl Worker {
 		let (host, metrics, lock) = (host.clone(), self.metrics.clone(), self.submit_lock.clone());
 		let state_lock = self.state_lock.clone();
 		let best = self.best_tx.subscribe();
+		let cheat = self.config.cheat;
 		let handle = tokio::spawn(async move {
 			if let Some(task) = mining {
 				task.stop.store(true, Relaxed);
@@ -551,7 +587,7 @@ impl Worker {
 			if *best.borrow() >= until {
 				return;
 			}
-			match commit(&client, &data, &key, epoch, &host, &lock).await {
+			match commit(&client, &data, &key, epoch, &host, &lock, cheat).await {
 				Ok(Some((root, count))) => {
 					metrics.last_commit_epoch.store(epoch as u64, Relaxed);
 					metrics.last_commit_count.store(count, Relaxed);
@@ -612,7 +648,7 @@ impl Worker {
 			sampling_seed,
 			validator: *AsRef::<[u8; 32]>::as_ref(host),
 			sample_size: params.sample_size,
-			delta: gonka_kernels::validation::DEFAULT_DELTA,
+			tolerance: gonka_kernels::validation::tolerance_from_chain(params.hit_tolerance),
 			test: FraudTest::default(),
 		};
 		let ctx = ValidationCtx {
@@ -647,6 +683,7 @@ fn phase_code(phase: Phase) -> u64 {
 		Phase::Commit => 1,
 		Phase::Validation => 2,
 		Phase::Settlement => 3,
+		Phase::SeedGap => 4,
 	}
 }
 
@@ -773,6 +810,7 @@ async fn commit(
 	epoch: u32,
 	host: &AccountId,
 	lock: &tokio::sync::Mutex<()>,
+	cheat: Option<Cheat>,
 ) -> Result<Option<([u8; 32], u64)>, String> {
 	let commitment = match data.commitment(epoch).map_err(|e| e.to_string())? {
 		Some(c) => c,
@@ -785,7 +823,14 @@ async fn commit(
 				);
 				return Ok(None);
 			}
-			data.write_commitment(epoch, hits).map_err(|e| e.to_string())?
+			let nonces: Vec<u64> = hits.iter().map(|h| h.nonce).collect();
+			if cheat == Some(Cheat::DuplicateHits) {
+				let doubled = nonces.iter().flat_map(|n| [*n, *n]).collect();
+				let tree = MerkleTree::unchecked(doubled).map_err(|e| e.to_string())?;
+				data.write_tree(epoch, tree).map_err(|e| e.to_string())?
+			} else {
+				data.write_commitment(epoch, nonces).map_err(|e| e.to_string())?
+			}
 		},
 	};
 	let (root, count) = (commitment.root, commitment.count);
@@ -893,6 +938,16 @@ async fn validate(ctx: ValidationCtx) -> Result<(), String> {
 				.map(|j| {
 					let account = accounts[&j.host.host].clone();
 					match &j.judgement {
+						Some(r) if !r.faults.is_empty() => tracing::warn!(
+							target: "gonka::worker",
+							"epoch {epoch}: host {} is Invalid: {} fault(s) in {} samples, first at \
+							 index {}: {:?}",
+							account.to_ss58check(),
+							r.faults.len(),
+							r.samples,
+							r.faults[0].0,
+							r.faults[0].1
+						),
 						Some(r) => tracing::info!(
 							target: "gonka::worker",
 							"epoch {epoch}: host {} is {:?}: {} mismatches in {} samples (p = {:.2e})",
@@ -904,8 +959,8 @@ async fn validate(ctx: ValidationCtx) -> Result<(), String> {
 						),
 						None => tracing::warn!(
 							target: "gonka::worker",
-							"epoch {epoch}: host {} judged invalid: no usable answer in {} attempts \
-							 across the Validation window (last: {})",
+							"epoch {epoch}: host {} judged unreachable: no usable answer in {} \
+							 attempts across the Validation window (last: {})",
 							account.to_ss58check(),
 							j.attempts,
 							j.last_error.as_deref().unwrap_or("-")
@@ -925,13 +980,9 @@ async fn submit_verdicts(
 	verdicts: Vec<(AccountId, gonka_kernels::Verdict)>,
 	max_batch: usize,
 ) -> Result<(), String> {
-	let to_chain = |v: gonka_kernels::Verdict| match v {
-		gonka_kernels::Verdict::Valid => pallet_sprint::Verdict::Valid,
-		gonka_kernels::Verdict::Invalid => pallet_sprint::Verdict::Invalid,
-	};
 	for batch in verdicts.chunks(max_batch) {
 		let send = |items: &[(AccountId, gonka_kernels::Verdict)]| {
-			let list: Vec<_> = items.iter().map(|(a, v)| (a.clone(), to_chain(*v))).collect();
+			let list: Vec<_> = items.to_vec();
 			RuntimeCall::Sprint(pallet_sprint::Call::submit_verdicts {
 				epoch: ctx.epoch,
 				verdicts: list.try_into().expect("chunks of at most MaxVerdictBatch; qed"),

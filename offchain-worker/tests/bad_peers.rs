@@ -12,7 +12,9 @@ use std::{
 
 use axum::{response::IntoResponse, routing::get, Router};
 use codec::Encode;
-use gonka_kernels::{sprint, Budget, CpuBackend, FraudTest, Hit, ModelConfig, Verdict};
+use gonka_kernels::{
+	sprint, Backend, Budget, CpuBackend, Fault, FraudTest, Hit, MerkleTree, ModelConfig, Verdict,
+};
 use gonka_worker::{
 	metrics::Metrics,
 	server::{ServerLimits, ServerState},
@@ -50,7 +52,7 @@ fn judging() -> Judging {
 		sampling_seed: [33; 32],
 		validator: [44; 32],
 		sample_size: 50,
-		delta: gonka_kernels::validation::DEFAULT_DELTA,
+		tolerance: gonka_kernels::validation::DEFAULT_TOLERANCE,
 		test: FraudTest::default(),
 	}
 }
@@ -71,10 +73,20 @@ async fn honest_server(
 	name: &str,
 	limits: ServerLimits,
 ) -> (SocketAddr, HostToJudge, Arc<Metrics>) {
-	let data = Arc::new(DataDir::open(&temp_dir(name)).unwrap());
 	let hits = honest_hits(3_000);
 	assert!(hits.len() > 60, "the tiny model gives a few percent hits: {}", hits.len());
-	let c = data.write_commitment(7, hits).unwrap();
+	let nonces: Vec<u64> = hits.iter().map(|h| h.nonce).collect();
+	server_over(name, MerkleTree::new(nonces).unwrap(), limits).await
+}
+
+/// The worker's proof server over `tree` (an honest one, or what a cheat would commit).
+async fn server_over(
+	name: &str,
+	tree: MerkleTree,
+	limits: ServerLimits,
+) -> (SocketAddr, HostToJudge, Arc<Metrics>) {
+	let data = Arc::new(DataDir::open(&temp_dir(name)).unwrap());
+	let c = data.write_tree(7, tree).unwrap();
 	let metrics = Arc::new(Metrics::default());
 	let state = ServerState::new(data, metrics.clone(), limits, serde_json::json!({}));
 	let addr = serve(gonka_worker::server::router(state)).await;
@@ -99,15 +111,15 @@ async fn an_honest_host_is_valid_and_each_bad_peer_is_caught() {
 	let j = check_host(&client, &backend, &judging, &honest).await.unwrap();
 	assert_eq!((j.verdict, j.mismatches, j.samples), (Verdict::Valid, 0, 50));
 
-	// Wrong proofs: the honest answer with each leaf's distance made up (paths no longer lead to
-	// the root), served by a peer claiming the honest commitment.
+	// Wrong proofs: the honest answer with each leaf's nonce changed (paths no longer lead to
+	// the root), served by a peer claiming the honest commitment: 50 faults.
 	let real = client
 		.fetch(&honest.endpoint, 7, &gonka_worker::validator::sample_for(&judging, &honest))
 		.await
 		.unwrap();
 	let mut forged = real.clone();
 	for p in &mut forged {
-		p.leaf.distance_bits = 0.1f32.to_bits();
+		p.leaf.nonce += 1;
 	}
 	let forged = forged.encode();
 	let wrong = serve(Router::new().route(
@@ -120,12 +132,72 @@ async fn an_honest_host_is_valid_and_each_bad_peer_is_caught() {
 	.await;
 	let host = HostToJudge { endpoint: format!("http://{wrong}"), ..honest.clone() };
 	let j = check_host(&client, &backend, &judging, &host).await.unwrap();
-	assert_eq!((j.verdict, j.mismatches), (Verdict::Invalid, 50));
+	assert_eq!(j.verdict, Verdict::Invalid);
+	assert_eq!(j.faults.len(), 50);
+	assert!(j.faults.iter().all(|(_, f)| *f == Fault::BadPath), "{:?}", j.faults);
+
+	// The honest answer without the neighbours: every sample a fault.
+	let mut alone = real.clone();
+	for p in &mut alone {
+		p.next = None;
+	}
+	let alone = alone.encode();
+	let lonely = serve(Router::new().route(
+		"/v1/sprint/:epoch/proofs",
+		get(move || {
+			let body = alone.clone();
+			async move { body }
+		}),
+	))
+	.await;
+	let j = check_host(
+		&client,
+		&backend,
+		&judging,
+		&HostToJudge { endpoint: format!("http://{lonely}"), ..honest.clone() },
+	)
+	.await
+	.unwrap();
+	assert_eq!(j.verdict, Verdict::Invalid);
+	assert!(j.faults.iter().any(|(_, f)| *f == Fault::MissingNeighbour), "{:?}", j.faults);
+
+	// Every honest hit committed twice (v1 let a host with many hits double its weight): the
+	// paths are fine, every distance re-computes, and the neighbours give it away.
+	let hits = honest_hits(3_000);
+	let doubled: Vec<u64> = hits.iter().flat_map(|h| [h.nonce, h.nonce]).collect();
+	let (_, dup, _) =
+		server_over("dup", MerkleTree::unchecked(doubled).unwrap(), ServerLimits::default()).await;
+	let j = check_host(&client, &backend, &judging, &dup).await.unwrap();
+	assert_eq!((j.verdict, j.mismatches), (Verdict::Invalid, 0));
+	assert!(
+		j.faults
+			.iter()
+			.any(|(_, f)| matches!(f, Fault::NotIncreasing { nonce, next } if nonce == next)),
+		"{:?}",
+		j.faults
+	);
+
+	// Near-misses (v1's δ = 0.01 let them pass): nonces whose f32 distance lies in
+	// [r_target, r_target + 0.01), committed with the real hits under a consistent tree.
+	let mut cpu = CpuBackend::with_threads(ModelConfig::tiny(), 1).unwrap();
+	let r = cpu.config().r_target();
+	let all: Vec<u64> = (0..3_000).collect();
+	let distances = cpu.distances(&SEED, &HOST, &all).unwrap();
+	let near: Vec<u64> =
+		all.iter().zip(&distances).filter(|(_, d)| **d < r + 0.01).map(|(n, _)| *n).collect();
+	let near_misses = near.len() - hits.len();
+	assert!(near_misses * 10 > near.len(), "{near_misses} near-misses among {}", near.len());
+	let (_, nearly, _) =
+		server_over("near", MerkleTree::new(near.clone()).unwrap(), ServerLimits::default()).await;
+	let j = check_host(&client, &backend, &judging, &nearly).await.unwrap();
+	assert!(j.faults.is_empty());
+	assert_eq!(j.verdict, Verdict::Invalid, "{j:?}");
+	assert!(j.mismatches >= 4, "{j:?}");
 
 	// Made-up leaves under their own (consistent) tree: paths fine, distances not.
 	let fake: Vec<Hit> = (0..100).map(|i| Hit::new(i * 5, 0.3)).collect();
 	let data = Arc::new(DataDir::open(&temp_dir("fake")).unwrap());
-	let c = data.write_commitment(7, fake).unwrap();
+	let c = data.write_commitment(7, fake.iter().map(|h| h.nonce).collect()).unwrap();
 	let state = ServerState::new(
 		data,
 		Arc::new(Metrics::default()),
@@ -188,7 +260,7 @@ async fn an_honest_host_is_valid_and_each_bad_peer_is_caught() {
 	assert!(started.elapsed() < Duration::from_secs(30), "bounded by the fetch timeout");
 
 	// Across a window: the honest and the wrong-proof hosts are judged at once; the bad peers are
-	// retried, and judged invalid only when the window closes.
+	// retried, and judged unreachable (not invalid: PROTOCOL §6) only when the window closes.
 	let hosts =
 		vec![honest.clone(), host.clone(), with(garbage), with(huge), with(silent), with(nobody)];
 	let window = Instant::now() + Duration::from_secs(8);
@@ -220,7 +292,7 @@ async fn an_honest_host_is_valid_and_each_bad_peer_is_caught() {
 	assert!(rounds[1].0 >= Duration::from_secs(8));
 	assert_eq!(rounds[1].1.len(), 4);
 	for j in &rounds[1].1 {
-		assert_eq!(j.verdict, Verdict::Invalid);
+		assert_eq!(j.verdict, Verdict::Unreachable);
 		assert!(j.judgement.is_none() && j.attempts >= 3, "{j:?}");
 		assert!(j.last_error.is_some());
 	}

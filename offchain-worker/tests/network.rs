@@ -1,14 +1,22 @@
 //! The whole network, end to end, with real binaries over real RPC and HTTP: `gonka-node --dev`
 //! (60-block epochs of 1 s blocks, the `tiny` model), the three bootstrap hosts' workers (Alice,
-//! Bob and Charlie signing with Dave, Eve and Ferdie) and a fourth, cheating host (`//Alice//stash`, worker
-//! key `//Bob//stash`) whose worker commits made-up hits.
+//! Bob and Charlie signing with Dave, Eve and Ferdie) and three cheating hosts, each registered
+//! with `gonka-worker register`: one whose worker commits made-up hits (`//Alice//stash`, worker
+//! key `//Bob//stash`), one that commits near-misses as hits — nonces whose f32 distance lies in
+//! `[r_target, r_target + 0.01)`, which version 1's tolerance let through (`//Charlie//stash`,
+//! `//Dave//stash`) — and one that commits each of its real hits twice (`//Eve//stash`,
+//! `//Ferdie//stash`).
 //!
 //! In epoch E (the first whole epoch with every worker up), Alice's worker is killed with SIGKILL
 //! in the middle of the Sprint and restarted; in epoch E+1 the node is stopped for a few seconds
-//! as the Validation phase opens and restarted on the same base path. After both epochs:
+//! as the Validation phase opens and restarted on the same base path, and Charlie's registered
+//! endpoint points where nothing answers (its proof server unreachable; its worker still
+//! validates). After both epochs:
 //! * each honest host committed once per epoch (Alice in E: every hit of both runs), was accepted
-//!   with weight = its count, and was rewarded `R0 · count / D` (PROTOCOL §8);
-//! * the cheater was rejected and slashed (half its bond, each epoch) and has no weight;
+//!   with weight = its count, and was rewarded `R0 · count / D` (PROTOCOL §8) — except Charlie in
+//!   E+1: judged `Unreachable`, not accepted, not slashed, keeping its weight of E and unpaid;
+//! * each cheater was slashed (half its bond, each epoch), has no weight, and its claimed count
+//!   is not in `D`;
 //! * every step is an event on chain.
 
 mod common;
@@ -55,6 +63,15 @@ fn hits_on_disk(dir: &std::path::Path, epoch: u32) -> Vec<u64> {
 	nonces
 }
 
+/// The secret-URI path of a well-known dev account (`AliceStash` → `Alice//stash`).
+fn host_suri(k: K) -> String {
+	let name = format!("{k:?}");
+	match name.strip_suffix("Stash") {
+		Some(base) => format!("{base}//stash"),
+		None => name,
+	}
+}
+
 async fn scenario(
 	dir: &std::path::Path,
 	node: &mut Proc,
@@ -76,23 +93,32 @@ async fn scenario(
 		});
 		client.sign_and_submit(&host.pair(), call, WaitFor::InBlock).await.map_err(err)?;
 	}
-	let cheat_port = free_port();
-	// The cheater registers with `gonka-worker register`, as an operator would.
-	let out = std::process::Command::new(env!("CARGO_BIN_EXE_gonka-worker"))
-		.args(["register", "--node", rpc, "--public-endpoint"])
-		.arg(format!("http://127.0.0.1:{cheat_port}"))
-		.env("GONKA_HOST_SURI", "//Alice//stash")
-		.env("GONKA_WORKER_SURI", "//Bob//stash")
-		.env_remove("GONKA_WORKER_KEY_FILE")
-		.env_remove("GONKA_HOST_KEY_FILE")
-		.output()
-		.map_err(|e| e.to_string())?;
-	let stdout = String::from_utf8_lossy(&out.stdout);
-	if !out.status.success() || !stdout.contains("Registered host") {
-		return Err(format!(
-			"gonka-worker register: {stdout}{}",
-			String::from_utf8_lossy(&out.stderr)
-		));
+	// The cheaters register with `gonka-worker register`, as an operator would.
+	let cheaters = [
+		("cheater", K::AliceStash, "//Bob//stash", "--cheat-made-up-hits"),
+		("near-misses", K::CharlieStash, "//Dave//stash", "--cheat-near-misses"),
+		("duplicates", K::EveStash, "//Ferdie//stash", "--cheat-duplicate-hits"),
+	];
+	let mut cheat_ports = BTreeMap::new();
+	for (name, host, worker, _) in cheaters {
+		let port = free_port();
+		cheat_ports.insert(name, port);
+		let out = std::process::Command::new(env!("CARGO_BIN_EXE_gonka-worker"))
+			.args(["register", "--node", rpc, "--public-endpoint"])
+			.arg(format!("http://127.0.0.1:{port}"))
+			.env("GONKA_HOST_SURI", format!("//{}", host_suri(host)))
+			.env("GONKA_WORKER_SURI", worker)
+			.env_remove("GONKA_WORKER_KEY_FILE")
+			.env_remove("GONKA_HOST_KEY_FILE")
+			.output()
+			.map_err(|e| e.to_string())?;
+		let stdout = String::from_utf8_lossy(&out.stdout);
+		if !out.status.success() || !stdout.contains("Registered host") {
+			return Err(format!(
+				"gonka-worker register ({name}): {stdout}{}",
+				String::from_utf8_lossy(&out.stderr)
+			));
+		}
 	}
 	let again = std::process::Command::new(env!("CARGO_BIN_EXE_gonka-worker"))
 		.args(["register", "--node", rpc, "--public-endpoint", "http://127.0.0.1:1"])
@@ -106,14 +132,10 @@ async fn scenario(
 	for (_, worker, name) in honest {
 		workers.push(start_worker(dir, name, rpc, &format!("//{worker:?}"), ports[name], &[]));
 	}
-	workers.push(start_worker(
-		dir,
-		"cheater",
-		rpc,
-		"//Bob//stash",
-		cheat_port,
-		&["--cheat-made-up-hits", "300"],
-	));
+	for (name, _, worker, flag) in cheaters {
+		let args: &[&str] = if flag == "--cheat-made-up-hits" { &[flag, "300"] } else { &[flag] };
+		workers.push(start_worker(dir, name, rpc, worker, cheat_ports[name], args));
+	}
 
 	let info = client.epoch_info(None).await.map_err(err)?;
 	let e = info.epoch + 1;
@@ -132,6 +154,15 @@ async fn scenario(
 	workers[0].kill();
 	let before = hits_on_disk(dir, e);
 	workers[0].start();
+
+	// Before E+1: Charlie's endpoint moves to a port where nothing listens, so nobody can fetch
+	// its proofs in E+1 (its worker keeps validating the others).
+	wait_block(&client, start + len - 10, wait).await;
+	let dead = free_port();
+	let call = RuntimeCall::Sprint(pallet_sprint::Call::update_host {
+		endpoint: format!("http://127.0.0.1:{dead}").into_bytes().try_into().unwrap(),
+	});
+	client.sign_and_submit(&K::Charlie.pair(), call, WaitFor::InBlock).await.map_err(err)?;
 
 	// Epoch E+1: the node goes away for a few seconds as the Validation phase opens, before the
 	// verdicts are in.
@@ -159,7 +190,11 @@ async fn scenario(
 			.extend(client.events(hash).await.map_err(err)?.into_iter().map(|r| r.event));
 	}
 	let all: Vec<&RuntimeEvent> = events.values().flatten().collect();
+	let cheater_accounts: Vec<AccountId> =
+		cheaters.iter().map(|(_, host, _, _)| host.to_account_id()).collect();
 	let cheater = K::AliceStash.to_account_id();
+	let charlie = K::Charlie.to_account_id();
+	let mut charlie_in_e = 0u64;
 
 	let mut alice_in_e = None;
 	for epoch in [e, e + 1] {
@@ -179,11 +214,20 @@ async fn scenario(
 				|ev| matches!(ev, RuntimeEvent::Sprint(SprintEvent::Committed { epoch: x, .. }) if *x == epoch),
 			)
 			.count();
-		assert_eq!(commit_events, 4, "epoch {epoch}: one commitment per host: {committed:?}");
-		let d: u128 = committed.values().map(|c| *c as u128).sum();
+		assert_eq!(commit_events, 6, "epoch {epoch}: one commitment per host: {committed:?}");
+		// PROTOCOL §8: D is the accepted counts and everyone else's expected weight; the
+		// cheaters' claims never enter it (they never had weight: they expect 0). Charlie,
+		// unreachable in E+1, counts its last weight (its count of E).
+		let unreachable = epoch == e + 1;
+		let d: u128 = committed
+			.iter()
+			.filter(|(h, _)| !cheater_accounts.contains(h))
+			.map(|(h, c)| if unreachable && *h == charlie { charlie_in_e } else { *c } as u128)
+			.sum();
 		assert_eq!(committed.get(&cheater), Some(&300));
 		if epoch == e {
 			alice_in_e = committed.get(&K::Alice.to_account_id()).copied();
+			charlie_in_e = committed[&charlie];
 		}
 
 		for (host, _, name) in honest {
@@ -191,6 +235,20 @@ async fn scenario(
 			let count = committed[&account];
 			assert!(count > 0);
 			let weight = client.weight(epoch + 1, &account, settled_at).await.map_err(err)?;
+			if unreachable && account == charlie {
+				// Not accepted, not slashed: its weight of E kept (its first such epoch), no pay.
+				assert_eq!(weight, charlie_in_e, "Charlie unreachable in {epoch}: weight kept");
+				assert!(all.iter().any(|ev| matches!(ev,
+					RuntimeEvent::Sprint(SprintEvent::HostNotAccepted { epoch: x, host: h, unreachable: u, valid: 0, invalid: 0, .. })
+						if *x == epoch && *h == account && *u == 32)),
+					"Charlie judged unreachable on all 32 seats in {epoch}");
+				assert!(!all.iter().any(|ev| matches!(ev,
+					RuntimeEvent::Sprint(SprintEvent::HostSlashed { host: h, .. }) if *h == account)));
+				assert!(!all.iter().any(|ev| matches!(ev,
+					RuntimeEvent::Issuance(pallet_issuance::Event::HostRewarded { epoch: x, host: h, .. })
+						if *x == epoch && *h == account)));
+				continue;
+			}
 			assert_eq!(weight, count, "epoch {epoch}: {name} accepted with weight = its count");
 			assert!(
 				all.iter().any(|ev| matches!(ev,
@@ -220,12 +278,16 @@ async fn scenario(
 				"{name} voted in {epoch}"
 			);
 		}
-		assert!(all.iter().any(|ev| matches!(ev,
-			RuntimeEvent::Sprint(SprintEvent::HostSlashed { epoch: x, host, .. }) if *x == epoch && *host == cheater)),
-			"the cheater is slashed in {epoch}");
-		assert_eq!(client.weight(epoch + 1, &cheater, settled_at).await.map_err(err)?, 0);
-		assert!(!all.iter().any(|ev| matches!(ev,
-			RuntimeEvent::Issuance(pallet_issuance::Event::HostRewarded { host, .. }) if *host == cheater)));
+		for (name, host, _, _) in cheaters {
+			let cheat = host.to_account_id();
+			assert!(committed[&cheat] > 0, "{name} committed in {epoch}");
+			assert!(all.iter().any(|ev| matches!(ev,
+				RuntimeEvent::Sprint(SprintEvent::HostSlashed { epoch: x, host, .. }) if *x == epoch && *host == cheat)),
+				"{name} is slashed in {epoch}");
+			assert_eq!(client.weight(epoch + 1, &cheat, settled_at).await.map_err(err)?, 0);
+			assert!(!all.iter().any(|ev| matches!(ev,
+				RuntimeEvent::Issuance(pallet_issuance::Event::HostRewarded { host, .. }) if *host == cheat)));
+		}
 	}
 
 	// Alice's commitment in E holds every hit of both runs, each once, and more than the first
@@ -236,18 +298,26 @@ async fn scenario(
 	assert!(before.iter().all(|n| on_disk.binary_search(n).is_ok()));
 	assert!(alice > before.len() as u64, "the second run added hits ({} → {alice})", before.len());
 
-	// Two slashes of half the bond: a quarter is left of what it held before E.
-	let bond_at = |n: u32| {
-		let (client, cheater) = (&client, cheater.clone());
+	// Two slashes of half the bond: a quarter is left of what each cheater held before E.
+	// Charlie, only unreachable, keeps all of his.
+	let bond_at = |n: u32, who: AccountId| {
+		let client = &client;
 		async move {
 			let hash = client.block_hash(n).await.unwrap();
 			let hosts = client.hosts(hash).await.unwrap();
-			hosts.into_iter().find(|(a, _)| *a == cheater).expect("still registered").1.bond
+			hosts.into_iter().find(|(a, _)| *a == who).expect("still registered").1.bond
 		}
 	};
-	let (before_e, now) = (bond_at(start - 1).await, bond_at(start + 2 * len + 2).await);
-	assert!(before_e <= 1_000 * GNK && before_e > 0);
-	assert_eq!(now, before_e / 4, "slashed by half in E and in E+1");
+	for who in &cheater_accounts {
+		let before_e = bond_at(start - 1, who.clone()).await;
+		let now = bond_at(start + 2 * len + 2, who.clone()).await;
+		assert!(before_e <= 1_000 * GNK && before_e > 0);
+		assert_eq!(now, before_e / 4, "{who}: slashed by half in E and in E+1");
+	}
+	assert_eq!(
+		bond_at(start + 2 * len + 2, charlie.clone()).await,
+		bond_at(start - 1, charlie.clone()).await
+	);
 
 	// The workers reconnected: the node's restart shows in their metrics.
 	for (_, _, name) in honest {

@@ -65,6 +65,10 @@ impl_runtime_apis! {
 			Sprint::committee_of(epoch, &host)
 		}
 
+		fn seats(epoch: pallet_sprint::EpochIndex, host: AccountId) -> Vec<(AccountId, u32)> {
+			Sprint::seats_of(epoch, &host)
+		}
+
 		fn duties(
 			epoch: pallet_sprint::EpochIndex,
 			validator: AccountId,

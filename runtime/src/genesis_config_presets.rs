@@ -57,8 +57,9 @@ pub const DEV_HOST_BOND: Balance = 1_000 * GNK;
 /// The genesis weight of each bootstrap host.
 pub const DEV_HOST_WEIGHT: u64 = 1_000;
 
-/// The sprint parameters of the dev and local chains: epochs of 60 blocks — Sprint 10, Commit 5,
-/// Validation 20, settlement in the remaining 25 — and the `tiny` model.
+/// The sprint parameters of the dev and local chains: epochs of 60 blocks — the seed block,
+/// Sprint 10, Commit 5, a seed gap of at least one block, Validation 20, settlement in the
+/// remaining 23 or fewer — 32 seats per host and the `tiny` model.
 pub fn dev_sprint_params() -> pallet_sprint::SprintParams<Balance> {
 	pallet_sprint::SprintParams {
 		epoch_length: 60,
@@ -85,10 +86,13 @@ pub fn session_keys(aura: AuraId) -> SessionKeys {
 	SessionKeys { aura }
 }
 
+/// `dev_seeds`: the chain has no real relay chain (`--dev`), so the sprint pallet's seeds fall
+/// back to the parent hash (PROTOCOL §3).
 fn testnet_genesis(
 	invulnerables: Vec<(AccountId, AuraId)>,
 	endowed_accounts: Vec<AccountId>,
 	id: ParaId,
+	dev_seeds: bool,
 ) -> Value {
 	let config = RuntimeGenesisConfig {
 		balances: BalancesConfig {
@@ -129,6 +133,7 @@ fn testnet_genesis(
 					)
 				})
 				.collect(),
+			dev_seeds,
 		},
 		issuance: IssuanceConfig { params: Default::default(), first_epoch: 0 },
 		governance: GovernanceConfig { params: dev_governance_params() },
@@ -152,6 +157,7 @@ fn local_testnet_genesis() -> Value {
 		vec![collator(Sr25519Keyring::Alice), collator(Sr25519Keyring::Bob)],
 		well_known_accounts(),
 		PARACHAIN_ID.into(),
+		false,
 	)
 }
 
@@ -161,6 +167,7 @@ fn development_config_genesis() -> Value {
 		vec![collator(Sr25519Keyring::Alice)],
 		well_known_accounts(),
 		PARACHAIN_ID.into(),
+		true,
 	)
 }
 

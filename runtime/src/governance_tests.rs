@@ -68,7 +68,7 @@ fn pass(call: RuntimeCall) -> DispatchResult {
 fn governance_changes_sprint_params_and_the_model() {
 	preset_ext("development").execute_with(|| {
 		let mut params = pallet_sprint::Params::<Runtime>::get();
-		params.committee_size = 5;
+		params.committee_size = 20;
 		params.model = gonka_primitives::ModelConfig { seq_len: 32, ..params.model };
 		let call = RuntimeCall::Sprint(pallet_sprint::Call::set_params { params: params.clone() });
 		assert_ok!(pass(call));

@@ -291,12 +291,15 @@ fn settlement_of_10_000_hosts_fits_in_half_a_block() {
 	let verdicts = SprintWeights::submit_verdicts(batch);
 	assert!(verdicts.all_lte(max_extrinsic), "{batch} verdicts: {verdicts:?} > {max_extrinsic:?}");
 	let mainnet = pallet_sprint::SprintParams::<Balance>::default();
-	let settlement_phase = (mainnet.epoch_length - mainnet.validation_end()) as u64;
+	let settlement_phase = (mainnet.epoch_length
+		- mainnet.earliest_validation_start()
+		- mainnet.validation_length) as u64;
 	assert!(blocks <= settlement_phase, "{blocks} blocks > the {settlement_phase}-block phase");
 
-	// By running it: 10,000 genesis hosts with committees of 16, all committed; half of them
+	// By running it: 10,000 genesis hosts with 16 seats each, all committed; half of them
 	// accepted (their votes written as tallies, standing in for 80,000 verdict extrinsics), the
-	// other half rejected with all 16 committee votes missed — the benchmarked worst case.
+	// other half not accepted with every seat holder's vote missed — the benchmarked worst case.
+	// No relay chain here: the dev chain's parent-hash seeds.
 	let mut config = RuntimeGenesisConfig::default();
 	let accounts: Vec<AccountId> = (0..2 * HOSTS)
 		.map(|i| sp_runtime::AccountId32::new(sp_io::hashing::blake2_256(&i.to_le_bytes())))
@@ -306,6 +309,7 @@ fn settlement_of_10_000_hosts_fits_in_half_a_block() {
 	let mut params = presets::dev_sprint_params();
 	params.committee_size = 16;
 	config.sprint.params = params.clone();
+	config.sprint.dev_seeds = true;
 	config.sprint.hosts = (0..HOSTS as usize)
 		.map(|i| {
 			(
@@ -320,13 +324,15 @@ fn settlement_of_10_000_hosts_fits_in_half_a_block() {
 	ext.execute_with(|| {
 		let start = pallet_sprint::EpochStart::<Runtime>::get();
 		let mut block = start;
+		// Finalizes the previous block (where the seeds are fixed) and initializes `block`.
 		let run_block = |block: u32| {
+			Sprint::on_finalize(block - 1);
 			System::reset_events();
 			System::set_block_number(block);
 			let used = Sprint::on_initialize(block);
 			assert!(used.all_lte(half), "block {block}: {used:?} > {half:?}");
 		};
-		while block < start + params.sprint_length {
+		while block < start + params.commit_start() {
 			block += 1;
 			run_block(block);
 		}
@@ -337,11 +343,11 @@ fn settlement_of_10_000_hosts_fits_in_half_a_block() {
 				pallet_sprint::Tallies::<Runtime>::insert(
 					0,
 					&accounts[i],
-					pallet_sprint::Tally { valid: u64::MAX / 2, invalid: 0, votes: 16 },
+					pallet_sprint::Tally { valid: 16, invalid: 0, unreachable: 0, votes: 16 },
 				);
 			}
 		}
-		let settlement = start + params.validation_end();
+		let settlement = start + params.earliest_validation_start() + params.validation_length;
 		while block < settlement {
 			block += 1;
 			run_block(block);
@@ -354,8 +360,10 @@ fn settlement_of_10_000_hosts_fits_in_half_a_block() {
 				"settlement took more than {blocks} blocks"
 			);
 		}
-		assert_eq!(pallet_sprint::ValidatorCount::<Runtime>::get(1), HOSTS / 2);
-		assert_eq!(pallet_sprint::TotalWeight::<Runtime>::get(1), (HOSTS / 2) as u64 * 100);
+		assert_eq!(pallet_sprint::AcceptedCount::<Runtime>::get(0), HOSTS / 2);
+		// The others keep their last weight (their first epoch not accepted, PROTOCOL §7).
+		assert_eq!(pallet_sprint::ValidatorCount::<Runtime>::get(1), HOSTS);
+		assert_eq!(pallet_sprint::TotalWeight::<Runtime>::get(1), HOSTS as u64 * 100);
 		// Every accepted host got R0 · 100 / (10,000 · 100), less 10 % per committee vote it
 		// missed (nobody voted here); the rest went to the treasury.
 		let share = 310_000 * GNK / HOSTS as u128;
@@ -373,15 +381,18 @@ fn settlement_of_10_000_hosts_fits_in_half_a_block() {
 }
 
 /// PROTOCOL §3: as a parachain the seeds come from the relay chain's per-block randomness in the
-/// verified relay-chain state proof; without it (`--dev`'s mocked relay chain), from the parent
-/// hash.
+/// verified relay-chain state proof, with the relay parent's number from the validation data;
+/// without it, no randomness — except on the dev chain (`devSeeds`, `--dev`'s mocked relay
+/// chain), which falls back to the parent hash.
 #[test]
-fn epoch_seeds_come_from_relay_randomness_when_there_is_some() {
+fn seeds_come_from_the_relay_randomness_in_the_state_proof() {
 	use codec::Encode;
 	use cumulus_pallet_parachain_system::{OnSystemEvent, RelayChainStateProof};
-	use cumulus_primitives_core::relay_chain::well_known_keys::CURRENT_BLOCK_RANDOMNESS;
+	use cumulus_primitives_core::{
+		relay_chain::well_known_keys::CURRENT_BLOCK_RANDOMNESS, PersistedValidationData,
+	};
 	use pallet_sprint::EpochRandomness;
-	let proof_with = |randomness: Option<[u8; 32]>| {
+	let note = |relay_block: u32, randomness: Option<[u8; 32]>| {
 		let mut builder =
 			polkadot_sdk::cumulus_test_relay_sproof_builder::RelayStateSproofBuilder::default();
 		if let Some(r) = randomness {
@@ -391,26 +402,113 @@ fn epoch_seeds_come_from_relay_randomness_when_there_is_some() {
 		}
 		let para_id = builder.para_id;
 		let (root, proof) = builder.into_state_root_and_proof();
-		RelayChainStateProof::new(para_id, root, proof).expect("a valid proof")
+		cumulus_pallet_parachain_system::ValidationData::<Runtime>::put(PersistedValidationData {
+			relay_parent_number: relay_block,
+			relay_parent_storage_root: root,
+			..Default::default()
+		});
+		let proof = RelayChainStateProof::new(para_id, root, proof).expect("a valid proof");
+		configs::NoteRelayRandomness::on_relay_state_proof(&proof);
 	};
 	type Seeds = pallet_sprint::RelayChainRandomness<Runtime>;
-	preset_ext("development").execute_with(|| {
-		System::set_parent_hash([5; 32].into());
-		configs::NoteRelayRandomness::on_relay_state_proof(&proof_with(Some([9; 32])));
-		assert_eq!(pallet_sprint::RelayRandomness::<Runtime>::get(), Some([9; 32]));
-		let mut input = [9u8; 32].to_vec();
-		input.extend_from_slice(b"epoch");
-		input.extend_from_slice(&3u32.to_le_bytes());
-		assert_eq!(Seeds::seed(3, b"epoch"), sp_io::hashing::blake2_256(&input));
-		assert_ne!(Seeds::seed(3, b"epoch"), Seeds::seed(3, b"sampling"));
-		assert_ne!(Seeds::seed(3, b"epoch"), Seeds::seed(4, b"epoch"));
+	for (preset, dev) in [("local_testnet", false), ("development", true)] {
+		preset_ext(preset).execute_with(|| {
+			assert_eq!(pallet_sprint::DevSeeds::<Runtime>::get(), dev);
+			System::set_parent_hash([5; 32].into());
+			note(77, Some([9; 32]));
+			assert_eq!(
+				pallet_sprint::RelayEntropy::<Runtime>::get(),
+				Some(pallet_sprint::NotedRelayBlock { number: 77, randomness: Some([9; 32]) })
+			);
+			let entropy = Seeds::entropy();
+			assert_eq!(entropy.relay_block, Some(77));
+			assert_eq!(entropy.randomness, Some([9; 32]));
+			// A relay block without randomness: none (a seed that must be fresh waits), never a
+			// stale value; the dev chain's parent hash.
+			note(78, None);
+			let entropy = Seeds::entropy();
+			assert_eq!(entropy.relay_block, Some(78));
+			assert_eq!(entropy.randomness, dev.then_some([5; 32]), "{preset}");
+		});
+	}
+}
 
-		// A relay block without randomness: the parent-hash fallback, never a stale value.
-		configs::NoteRelayRandomness::on_relay_state_proof(&proof_with(None));
-		assert_eq!(pallet_sprint::RelayRandomness::<Runtime>::get(), None);
+/// PROTOCOL §3 on the runtime: the sampling seed cannot be read in any block that still accepts
+/// a commit. Blocks are built as a collator builds them on a relay chain: the parachain inherent
+/// notes each block's relay parent and randomness from a state proof, several parachain blocks
+/// may share a relay parent, and the seed waits for a strictly newer one.
+#[test]
+fn the_sampling_seed_is_unknown_while_commits_are_accepted() {
+	use codec::Encode;
+	use cumulus_pallet_parachain_system::{OnSystemEvent, RelayChainStateProof};
+	use cumulus_primitives_core::{
+		relay_chain::well_known_keys::CURRENT_BLOCK_RANDOMNESS, PersistedValidationData,
+	};
+	use frame_support::traits::Hooks;
+	preset_ext("local_testnet").execute_with(|| {
+		let params = pallet_sprint::Params::<Runtime>::get();
+		let worker = RuntimeOrigin::signed(Sr25519Keyring::Dave.to_account_id());
+		let start = pallet_sprint::EpochStart::<Runtime>::get();
+		// Block `b` on relay parent `relay`, whose randomness is `[relay; 32]` (the previous
+		// block finalized first).
+		let block = |b: u32, relay: u32| {
+			if b > start {
+				Sprint::on_finalize(b - 1);
+			}
+			System::set_block_number(b);
+			Sprint::on_initialize(b);
+			let mut builder =
+				polkadot_sdk::cumulus_test_relay_sproof_builder::RelayStateSproofBuilder::default();
+			builder
+				.additional_key_values
+				.push((CURRENT_BLOCK_RANDOMNESS.to_vec(), Some([relay as u8; 32]).encode()));
+			let para_id = builder.para_id;
+			let (root, proof) = builder.into_state_root_and_proof();
+			cumulus_pallet_parachain_system::ValidationData::<Runtime>::put(
+				PersistedValidationData {
+					relay_parent_number: relay,
+					relay_parent_storage_root: root,
+					..Default::default()
+				},
+			);
+			let proof = RelayChainStateProof::new(para_id, root, proof).expect("a valid proof");
+			configs::NoteRelayRandomness::on_relay_state_proof(&proof);
+		};
+		// Two parachain blocks per relay block (async backing): offsets 2k − 1 and 2k share
+		// relay parent 1000 + k, so the last Commit block shares its relay parent with the
+		// first seed-gap block.
+		let relay_of = |b: u32| 1_000 + (b - start).div_ceil(2);
+		let last_commit = start + params.commit_end() - 1;
+		assert_eq!(relay_of(last_commit), relay_of(last_commit + 1));
+		let mut committed = false;
+		let mut b = start;
+		loop {
+			block(b, relay_of(b));
+			let (_, phase, _) = Sprint::current_phase();
+			if phase == pallet_sprint::Phase::Validation {
+				break;
+			}
+			// In every block before Validation, what its extrinsics could read: no seed.
+			assert!(pallet_sprint::SamplingSeed::<Runtime>::get(0).is_none(), "block {b}");
+			if phase == pallet_sprint::Phase::Commit && !committed {
+				assert_ok!(Sprint::commit(worker.clone(), 0, [1; 32], 10));
+				committed = true;
+			}
+			assert!(b < start + params.epoch_length, "Validation never started");
+			b += 1;
+		}
+		assert!(committed);
 		assert_eq!(
-			Seeds::seed(3, b"epoch"),
-			pallet_sprint::ParentHashRandomness::<Runtime>::seed(3, b"epoch")
+			pallet_sprint::LastCommitRelayBlock::<Runtime>::get(),
+			Some(relay_of(last_commit))
 		);
+		// The first seed-gap block shared the last commit's relay parent: the seed came from
+		// the next one, with the randomness of the first strictly newer relay block.
+		let fixed_in = last_commit + 2;
+		assert_eq!(b, fixed_in + 1, "Validation starts the block after the seed");
+		let seed = pallet_sprint::SamplingSeed::<Runtime>::get(0).expect("fixed");
+		let newer = relay_of(fixed_in);
+		assert_eq!(newer, relay_of(last_commit) + 1);
+		assert_eq!(seed, pallet_sprint::mix(&[newer as u8; 32], 0, b"sampling"));
 	});
 }

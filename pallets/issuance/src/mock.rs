@@ -42,7 +42,7 @@ impl pallet_sprint::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Randomness = pallet_sprint::ParentHashRandomness<Test>;
 	type MaxHosts = ConstU32<16>;
-	type MaxCommitteeSize = ConstU32<16>;
+	type MaxCommitteeSize = ConstU32<64>;
 	type MaxVerdictBatch = ConstU32<4>;
 	type MaxSettlementsPerBlock = ConstU32<3>;
 	type SettlementWeight = UnlimitedWeight;
@@ -71,8 +71,9 @@ pub const ENDOWMENT: Balance = 1_000_000;
 /// `R0` of the tests: 1,000,000 base units per epoch.
 pub const R0: Balance = 1_000_000;
 
-/// Epochs of 30 blocks: Sprint [0, 5), Commit [5, 8), Validation [8, 14), settlement after
-/// (16 blocks: room for 16 hosts judged and paid 3 per block).
+/// Epochs of 30 blocks: the seed block 0, Sprint [1, 6), Commit [6, 9), seed gap 9, Validation
+/// [10, 16), settlement after (14 blocks: room for 16 hosts judged and paid 3 per block); 16
+/// seats per host.
 pub fn sprint_params() -> SprintParams<Balance> {
 	SprintParams {
 		epoch_length: 30,
@@ -86,6 +87,7 @@ pub fn sprint_params() -> SprintParams<Balance> {
 		fraud_slash: Perbill::from_percent(50),
 		host_bond: BOND,
 		model: gonka_primitives::ModelConfig::tiny(),
+		hit_tolerance: pallet_sprint::DEFAULT_HIT_TOLERANCE,
 	}
 }
 
@@ -126,6 +128,7 @@ pub fn ext_with(n: u64, weight: u64, params: IssuanceParams<Balance>) -> TestExt
 		hosts: (1..=n)
 			.map(|h| (h, worker(h), format!("https://host{h}.example").into_bytes(), weight))
 			.collect(),
+		dev_seeds: true,
 	}
 	.assimilate_storage(&mut t)
 	.unwrap();
@@ -137,13 +140,20 @@ pub fn ext_with(n: u64, weight: u64, params: IssuanceParams<Balance>) -> TestExt
 	ext
 }
 
-/// Runs blocks up to and including `n` (on_initialize of each).
+/// Runs blocks up to `n`: finalizes the current block and initializes the next, until block `n`
+/// is initialized.
 pub fn run_to(n: u64) {
 	use polkadot_sdk::frame_support::traits::Hooks;
 	while System::block_number() < n {
-		let next = System::block_number() + 1;
+		let now = System::block_number();
+		if now > 0 {
+			Sprint::on_finalize(now);
+		}
+		let next = now + 1;
 		System::set_block_number(next);
-		System::set_parent_hash([next as u8; 32].into());
+		let mut parent = [0u8; 32];
+		parent[..8].copy_from_slice(&next.to_le_bytes());
+		System::set_parent_hash(parent.into());
 		Sprint::on_initialize(next);
 	}
 }
@@ -175,7 +185,7 @@ pub fn play_epoch(play: &EpochPlay) -> EpochIndex {
 	let p = sprint_params();
 	let epoch = pallet_sprint::CurrentEpoch::<Test>::get();
 	let start = EpochStart::<Test>::get();
-	run_to(start + p.sprint_length as u64);
+	run_to(start + p.commit_start() as u64);
 	for &(host, count) in &play.commits {
 		assert_ok!(Sprint::commit(
 			RuntimeOrigin::signed(worker(host)),
@@ -184,7 +194,7 @@ pub fn play_epoch(play: &EpochPlay) -> EpochIndex {
 			count
 		));
 	}
-	run_to(start + p.commit_end() as u64);
+	run_to(start + p.earliest_validation_start() as u64);
 	for &voter in &play.voters {
 		if !pallet_sprint::Hosts::<Test>::contains_key(voter) {
 			continue;

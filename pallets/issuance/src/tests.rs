@@ -220,33 +220,39 @@ fn a_host_that_unregisters_leaves_the_denominator_at_once() {
 
 #[test]
 fn missed_votes_cost_ten_percent_each_to_the_treasury() {
-	ext_with_hosts(5, 100).execute_with(|| {
-		let all: Vec<u64> = (1..=5).collect();
-		// Host 5 commits but never votes: it misses a vote on each of the other four (who are
-		// still accepted: 300 of 400 committee weight voted valid).
+	ext_with_hosts(10, 100).execute_with(|| {
+		let all: Vec<u64> = (1..=10).collect();
+		// Host 10 commits but never votes: it misses a check on every host it holds seats on
+		// (about 1.8 of each host's 16; the others are still accepted).
 		let play = EpochPlay {
 			commits: all.iter().map(|&h| (h, 100)).collect(),
-			voters: vec![1, 2, 3, 4],
+			voters: (1..=9).collect(),
 			verdict: |_, _| Verdict::Valid,
 		};
 		play_epoch(&play);
-		assert_eq!(pallet_sprint::MissedVotes::<Test>::get(0, 5), 4);
-		let share = R0 / 5;
+		let missed = (1..=9u64)
+			.filter(|h| Sprint::seats_of(0, h).iter().any(|(v, _)| *v == 10))
+			.count() as u32;
+		assert!(missed >= 4, "host 10 holds seats on {missed} hosts");
+		assert_eq!(pallet_sprint::MissedVotes::<Test>::get(0, 10), missed);
+		let share = R0 / 10;
 		let rewards = rewards_of(0);
+		assert_eq!(rewards.len(), 10, "everyone accepted");
 		assert_eq!(rewards[&1], share);
-		assert_eq!(rewards[&5], share * 6 / 10);
+		let penalty = Perbill::from_percent(10 * missed).mul_ceil(share);
+		assert_eq!(rewards[&10], share - penalty);
 		assert!(System::events().iter().any(|r| r.event
 			== RuntimeEvent::Issuance(Event::HostRewarded {
 				epoch: 0,
-				host: 5,
+				host: 10,
 				weight: 100,
-				amount: share * 6 / 10,
-				penalty: share * 4 / 10,
+				amount: share - penalty,
+				penalty,
 			})));
 		let (reward, to_hosts, to_treasury) = reward_of(0);
 		assert_eq!(reward, R0);
 		assert_eq!(to_hosts + to_treasury, R0);
-		assert_eq!(to_treasury, share * 4 / 10);
+		assert_eq!(to_treasury, penalty);
 		// Ten or more missed votes take the whole share, never more.
 		assert_eq!(Issuance::penalty_rate(10, Perbill::from_percent(10)), Perbill::one());
 		assert_eq!(Issuance::penalty_rate(u32::MAX, Perbill::from_percent(10)), Perbill::one());
@@ -254,7 +260,7 @@ fn missed_votes_cost_ten_percent_each_to_the_treasury() {
 }
 
 #[test]
-fn frauds_count_in_the_denominator_and_are_not_paid() {
+fn a_fraud_counts_what_it_was_expected_to_keep_and_is_not_paid() {
 	ext_with_hosts(4, 100).execute_with(|| {
 		let all: Vec<u64> = (1..=4).collect();
 		// Everyone votes host 4 invalid: slashed, no weight, no reward; its share to the treasury.
@@ -264,6 +270,7 @@ fn frauds_count_in_the_denominator_and_are_not_paid() {
 			verdict: |_, host| if host == 4 { Verdict::Invalid } else { Verdict::Valid },
 		};
 		play_epoch(&play);
+		// PROTOCOL §8: D counts the fraud at its last weight, not at its claim.
 		assert_eq!(expected_weight_of(0), 400);
 		let rewards = rewards_of(0);
 		assert!(!rewards.contains_key(&4));
@@ -273,11 +280,45 @@ fn frauds_count_in_the_denominator_and_are_not_paid() {
 	});
 }
 
+/// PROTOCOL §8, v1's dilution attack: one fake `max_count` commitment cut honest pay to ~6 %.
+/// A claimed count that is not accepted never enters `D`, so the same epoch with and without
+/// the fake pays every honest host exactly the same.
 #[test]
-fn a_dishonest_third_cannot_slash_and_can_only_withhold() {
+fn a_fake_max_count_commitment_dilutes_no_one() {
+	let play_with = |fake: bool| {
+		ext_with_hosts(6, 100).execute_with(|| {
+			// Host 7 registers (no weight yet) and claims the most leaves a commitment may have.
+			let endpoint: Endpoint = b"https://h7.example".to_vec().try_into().unwrap();
+			assert_ok!(Sprint::register_host(RuntimeOrigin::signed(7), endpoint, worker(7)));
+			let honest: Vec<u64> = (1..=6).collect();
+			let mut commits: Vec<(u64, u64)> = honest.iter().map(|&h| (h, 100)).collect();
+			if fake {
+				commits.push((7, sprint_params().max_count));
+			}
+			play_epoch(&EpochPlay {
+				commits,
+				voters: honest.clone(),
+				verdict: |_, host| if host == 7 { Verdict::Invalid } else { Verdict::Valid },
+			});
+			assert_eq!(Weights::<Test>::get(1, 7), 0);
+			(rewards_of(0), expected_weight_of(0), reward_of(0))
+		})
+	};
+	let (clean, clean_d, clean_totals) = play_with(false);
+	let (faked, faked_d, faked_totals) = play_with(true);
+	assert_eq!(clean_d, 600);
+	assert_eq!(faked_d, clean_d, "the fake claim is not in the denominator");
+	assert_eq!(clean.len(), 6);
+	assert_eq!(faked, clean, "every honest host is paid exactly the same");
+	assert_eq!(faked_totals, clean_totals);
+	assert_eq!(clean[&1], R0 / 6);
+}
+
+#[test]
+fn a_dishonest_third_cannot_slash_or_zero_anyone() {
 	ext_with_hosts(4, 100).execute_with(|| {
 		let all: Vec<u64> = (1..=4).collect();
-		// Host 1 votes everyone invalid: a third of each committee's weight.
+		// Host 1 votes everyone invalid: about a third of every other host's seats.
 		let play = EpochPlay {
 			commits: all.iter().map(|&h| (h, 100)).collect(),
 			voters: all.clone(),
@@ -290,14 +331,19 @@ fn a_dishonest_third_cannot_slash_and_can_only_withhold() {
 			)
 		};
 		play_epoch(&play);
-		// Valid weight 200 of 300 is not more than 2/3: not accepted, but nobody is slashed.
+		let rewards = rewards_of(0);
 		for h in 2..=4 {
 			assert_eq!(bond_of(h), BOND, "host {h} keeps its bond");
-			assert_eq!(Weights::<Test>::get(1, h), 0);
+			// Accepted at its count, or withheld and keeping its last weight: 100 either way.
+			assert_eq!(Weights::<Test>::get(1, h), 100, "host {h}");
+			let seats = Sprint::seats_of(0, &h);
+			let by_one: u32 = seats.iter().filter(|(v, _)| *v == 1).map(|(_, n)| n).sum();
+			// Accepted exactly when the honest seats are more than 2/3 of 16.
+			assert_eq!(rewards.contains_key(&h), (16 - by_one) * 3 > 32, "host {h}: {seats:?}");
 		}
-		// Host 1's committee is honest: it is accepted.
+		// Host 1's seats are all honest: it is accepted.
 		assert_eq!(Weights::<Test>::get(1, 1), 100);
-		assert_eq!(rewards_of(0).len(), 1);
+		assert!(rewards.contains_key(&1));
 	});
 }
 

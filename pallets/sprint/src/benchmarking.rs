@@ -130,7 +130,7 @@ mod benchmarks {
 	fn commit() {
 		let (caller, worker) = host::<T>(0);
 		let params = Params::<T>::get();
-		at_offset::<T>(params.sprint_length);
+		at_offset::<T>(params.commit_start());
 		let epoch = CurrentEpoch::<T>::get();
 		#[extrinsic_call]
 		_(RawOrigin::Signed(worker), epoch, [1u8; 32], params.max_count);
@@ -145,7 +145,7 @@ mod benchmarks {
 		assert!(PendingParams::<T>::get().is_some());
 	}
 
-	/// `n` verdicts, each on a host whose committee is drawn by this call. The proof size is
+	/// `n` verdicts, each on a host whose seats are drawn by this call. The proof size is
 	/// measured, not estimated per read: the setup holds the full `MaxHosts` validators, and
 	/// the draws' binary searches share most of their trie paths, which a per-read estimate
 	/// would count again for every read.
@@ -158,12 +158,14 @@ mod benchmarks {
 			let h: T::AccountId = account("committed", i, SEED);
 			Commitments::<T>::insert(epoch, &h, Commitment { root: [2u8; 32], count: 1 });
 			assert!(
-				Pallet::<T>::draw_committee(epoch, &h).contains(&validator),
-				"the heavy validator is on every committee"
+				Pallet::<T>::draw_seats(epoch, &h).iter().any(|(v, _)| v == &validator),
+				"the heavy validator holds seats on every host"
 			);
 			verdicts.push((h, Verdict::Valid));
 		}
-		at_offset::<T>(Params::<T>::get().commit_end());
+		let start = Params::<T>::get().earliest_validation_start();
+		ValidationStart::<T>::put(start);
+		at_offset::<T>(start);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(worker), epoch, BoundedVec::truncate_from(verdicts));
 		assert_eq!(
@@ -172,8 +174,8 @@ mod benchmarks {
 		);
 	}
 
-	/// Judging one committed host: its committee drawn here, every member's weight and vote
-	/// read, every member recorded as having missed its vote. Proof size measured (see
+	/// Judging one committed host: its seats drawn here, every holder's vote read, every holder
+	/// recorded as having missed its vote. Proof size measured (see
 	/// `submit_verdicts`).
 	#[benchmark(pov_mode = Measured)]
 	fn settle_host() {
@@ -187,7 +189,7 @@ mod benchmarks {
 		{
 			Pallet::<T>::settle_host(epoch, &target, &params, &mut stats);
 		}
-		assert_eq!(stats.rejected, 1);
+		assert_eq!(stats.not_accepted, 1);
 		assert_eq!(MissedVotes::<T>::get(epoch, &heavy), 1);
 	}
 
@@ -197,7 +199,9 @@ mod benchmarks {
 	fn pay_host() {
 		let epoch = CurrentEpoch::<T>::get();
 		let h: T::AccountId = account("accepted", 0, SEED);
-		let index = ValidatorCount::<T>::get(epoch.saturating_add(1));
+		let index = AcceptedCount::<T>::get(epoch);
+		Accepted::<T>::insert(epoch, index, &h);
+		AcceptedCount::<T>::insert(epoch, index.saturating_add(1));
 		Pallet::<T>::set_weight(epoch.saturating_add(1), &h, 10);
 		MissedVotes::<T>::insert(epoch, &h, 1);
 		#[block]

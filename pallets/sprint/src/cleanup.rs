@@ -8,7 +8,7 @@ use polkadot_sdk::frame_support::pallet_prelude::*;
 use crate::{pallet::*, types::*};
 
 /// The per-epoch maps, cleared in this order.
-const STAGES: u8 = 8;
+const STAGES: u8 = 9;
 
 impl<T: Config> Pallet<T> {
 	/// Removes up to `MaxCleanupPerBlock` keys of the oldest epoch not yet cleared, if it is at
@@ -30,9 +30,10 @@ impl<T: Config> Pallet<T> {
 				1 => Weights::<T>::clear_prefix(target, budget, c),
 				2 => Validators::<T>::clear_prefix(target, budget, c),
 				3 => ValidatorIndex::<T>::clear_prefix(target, budget, c),
-				4 => Committees::<T>::clear_prefix(target, budget, c),
+				4 => Seats::<T>::clear_prefix(target, budget, c),
 				5 => Votes::<T>::clear_prefix((target,), budget, c),
 				6 => Tallies::<T>::clear_prefix(target, budget, c),
+				7 => Accepted::<T>::clear_prefix(target, budget, c),
 				_ => MissedVotes::<T>::clear_prefix(target, budget, c),
 			};
 			budget = budget.saturating_sub(r.backend.max(1));
@@ -48,12 +49,13 @@ impl<T: Config> Pallet<T> {
 		if stage == STAGES {
 			TotalWeight::<T>::remove(target);
 			ValidatorCount::<T>::remove(target);
+			AcceptedCount::<T>::remove(target);
 			CleanedUpTo::<T>::put(target.saturating_add(1));
 			CleanupProgress::<T>::kill();
 		} else {
 			let cursor = BoundedVec::truncate_from(cursor.unwrap_or_default());
 			CleanupProgress::<T>::put((stage, cursor));
 		}
-		db.reads_writes(2, removed.saturating_add(4))
+		db.reads_writes(2, removed.saturating_add(5))
 	}
 }

@@ -1,13 +1,19 @@
-//! Validators, committees and verdicts (PROTOCOL §6).
+//! Validators, seats and verdicts (PROTOCOL §6).
 //!
-//! **Committee draw.** The committee of host `h` in epoch `e` is drawn from the validators of
-//! `e` (hosts with weight > 0, in `Validators` order with running weight sums), weighted by
-//! weight, without replacement, `h` left out, `min(committee_size, validators − [h is one])`
-//! members. Draw `i` (from 0) takes `x = u64_le(blake2_256(s ‖ u32_le(i))) mod R`, where
-//! `s = blake2_256(sampling_seed(e) ‖ SCALE(h))` and `R` is the weight not yet drawn; `x` is
-//! mapped onto the full running sums by stepping over the intervals of the members already out
-//! (in order of position), and the member whose interval holds it is drawn. Exactly one draw per
-//! member: bounded work, `O(size · (log V + size))` reads.
+//! **Seats.** Each committed host `h` of epoch `e` gets `committee_size` seats, drawn with
+//! replacement from the validators of `e` (hosts with weight > 0, in `Validators` order with
+//! running weight sums), each with probability proportional to its weight, `h` itself never.
+//! Draw `i` (from 0) takes `x = u64_le(blake2_256(sampling_seed(e) ‖ SCALE(h) ‖ u32_le(i))[..8])
+//! mod (W − w_h)`, with `W` the epoch's total weight and `[s_h, s_h + w_h)` the host's own
+//! interval of running weight (empty when it is no validator); when `x ≥ s_h`, `x += w_h`; the
+//! validator whose interval holds `x` gets the seat. Skipping the host's interval is the same
+//! distribution as drawing again whenever the host is hit, in exactly one hash per seat:
+//! bounded work, `O(size · log V)` reads. (The modulo's bias is below `W / 2^64`, under 2^-27
+//! for any weight the chain can hold.)
+//!
+//! The seats are stored per host when first needed (its first verdict, or settlement), as the
+//! distinct validators with their seat counts, so a verdict is checked with one read and counts
+//! once per seat its validator holds: a validator with several seats on a host checks it once.
 
 use alloc::vec::Vec;
 use codec::Encode;
@@ -65,81 +71,74 @@ impl<T: Config> Pallet<T> {
 		(lo < ValidatorCount::<T>::get(epoch)).then_some(lo)
 	}
 
-	/// Draws the committee of `host` in `epoch` (see the module docs). Empty before the epoch's
-	/// sampling seed is fixed.
-	pub fn draw_committee(epoch: EpochIndex, host: &T::AccountId) -> Vec<T::AccountId> {
+	/// Draws the seats of `host` in `epoch` (see the module docs). Empty before the epoch's
+	/// sampling seed is fixed, and when no validator but the host has weight.
+	pub fn draw_seats(epoch: EpochIndex, host: &T::AccountId) -> Vec<(T::AccountId, u32)> {
 		let Some(sampling_seed) = SamplingSeed::<T>::get(epoch) else { return Vec::new() };
-		let count = ValidatorCount::<T>::get(epoch);
-		let mut remaining = TotalWeight::<T>::get(epoch);
-		// Intervals already out of the draw, kept sorted by start.
-		let mut out: Vec<(u64, u64)> = Vec::new();
-		let mut members = Vec::new();
-		let mut eligible = count;
-		if let Some(i) = ValidatorIndex::<T>::get(epoch, host) {
-			if let Some(iv) = Self::interval(epoch, i) {
-				out.push(iv);
-				remaining = remaining.saturating_sub(iv.1 - iv.0);
-				eligible = eligible.saturating_sub(1);
-			}
+		let total = TotalWeight::<T>::get(epoch);
+		let (own_start, own) = ValidatorIndex::<T>::get(epoch, host)
+			.and_then(|i| Self::interval(epoch, i))
+			.map_or((0, 0), |(start, end)| (start, end.saturating_sub(start)));
+		let others = total.saturating_sub(own);
+		let mut seats: Vec<(T::AccountId, u32)> = Vec::new();
+		if others == 0 {
+			return seats;
 		}
-		let size = Params::<T>::get().committee_size.min(eligible);
-		let mut input = Vec::with_capacity(32 + 48);
+		let mut input = Vec::with_capacity(32 + 48 + 4);
 		input.extend_from_slice(&sampling_seed);
 		host.encode_to(&mut input);
-		let s = blake2_256(&input);
-		for i in 0..size {
-			if remaining == 0 {
-				break;
+		let prefix = input.len();
+		for i in 0..Params::<T>::get().committee_size {
+			input.truncate(prefix);
+			input.extend_from_slice(&i.to_le_bytes());
+			let h = blake2_256(&input);
+			let mut word = [0u8; 8];
+			word.copy_from_slice(&h[..8]);
+			let mut x = u64::from_le_bytes(word) % others;
+			if own > 0 && x >= own_start {
+				x = x.saturating_add(own);
 			}
-			let mut word = [0u8; 36];
-			word[..32].copy_from_slice(&s);
-			word[32..].copy_from_slice(&i.to_le_bytes());
-			let h = blake2_256(&word);
-			let mut x = u64::from_le_bytes(h[..8].try_into().expect("8 bytes")) % remaining;
-			for (start, end) in &out {
-				if x >= *start {
-					x = x.saturating_add(end - start);
-				}
-			}
-			let Some(index) = Self::validator_at(epoch, x) else { break };
-			let (Some((member, _)), Some(iv)) =
-				(Validators::<T>::get(epoch, index), Self::interval(epoch, index))
+			let Some((member, _)) =
+				Self::validator_at(epoch, x).and_then(|index| Validators::<T>::get(epoch, index))
 			else {
 				break;
 			};
-			let at = out.partition_point(|o| o.0 < iv.0);
-			out.insert(at, iv);
-			remaining = remaining.saturating_sub(iv.1 - iv.0);
-			members.push(member);
+			match seats.iter_mut().find(|(v, _)| v == &member) {
+				Some((_, n)) => *n = n.saturating_add(1),
+				None => seats.push((member, 1)),
+			}
 		}
-		members
+		seats
 	}
 
-	/// The committee of `host` in `epoch`: the kept one, or drawn now (without storing it).
-	pub fn committee_of(epoch: EpochIndex, host: &T::AccountId) -> Vec<T::AccountId> {
-		Committees::<T>::get(epoch, host)
+	/// The seats of `host` in `epoch`: the kept ones, or drawn now (without storing them).
+	pub fn seats_of(epoch: EpochIndex, host: &T::AccountId) -> Vec<(T::AccountId, u32)> {
+		Seats::<T>::get(epoch, host)
 			.map(|c| c.into_inner())
-			.unwrap_or_else(|| Self::draw_committee(epoch, host))
+			.unwrap_or_else(|| Self::draw_seats(epoch, host))
 	}
 
-	/// The committed hosts of `epoch` whose committee `validator` sits on (for workers: one
-	/// committee draw per committed host).
+	/// The distinct validators holding seats on `host` in `epoch`.
+	pub fn committee_of(epoch: EpochIndex, host: &T::AccountId) -> Vec<T::AccountId> {
+		Self::seats_of(epoch, host).into_iter().map(|(v, _)| v).collect()
+	}
+
+	/// The committed hosts of `epoch` on which `validator` holds seats (for workers: one seat
+	/// draw per committed host).
 	pub fn duties(epoch: EpochIndex, validator: &T::AccountId) -> Vec<(T::AccountId, Commitment)> {
 		Commitments::<T>::iter_prefix(epoch)
-			.filter(|(host, _)| Self::committee_of(epoch, host).contains(validator))
+			.filter(|(host, _)| Self::seats_of(epoch, host).iter().any(|(v, _)| v == validator))
 			.collect()
 	}
 
-	/// The committee of `host` in `epoch`, drawn once and kept.
-	pub(crate) fn committee(
-		epoch: EpochIndex,
-		host: &T::AccountId,
-	) -> BoundedVec<T::AccountId, T::MaxCommitteeSize> {
-		if let Some(c) = Committees::<T>::get(epoch, host) {
+	/// The seats of `host` in `epoch`, drawn once and kept.
+	pub(crate) fn seats(epoch: EpochIndex, host: &T::AccountId) -> crate::SeatsOf<T> {
+		if let Some(c) = Seats::<T>::get(epoch, host) {
 			return c;
 		}
-		let drawn = BoundedVec::truncate_from(Self::draw_committee(epoch, host));
-		Committees::<T>::insert(epoch, host, &drawn);
+		// At most `committee_size ≤ MaxCommitteeSize` distinct validators: nothing is cut.
+		let drawn = BoundedVec::truncate_from(Self::draw_seats(epoch, host));
+		Seats::<T>::insert(epoch, host, &drawn);
 		drawn
 	}
 
@@ -153,16 +152,20 @@ impl<T: Config> Pallet<T> {
 		ensure!(epoch == current, Error::<T>::WrongEpoch);
 		ensure!(phase == Phase::Validation, Error::<T>::NotValidationWindow);
 		ensure!(!verdicts.is_empty(), Error::<T>::NoVerdicts);
-		let weight = Weights::<T>::get(epoch, &validator);
 		for (host, verdict) in &verdicts {
 			ensure!(Commitments::<T>::contains_key(epoch, host), Error::<T>::HostNotCommitted);
-			ensure!(Self::committee(epoch, host).contains(&validator), Error::<T>::NotInCommittee);
+			let held = Self::seats(epoch, host)
+				.iter()
+				.find(|(v, _)| v == &validator)
+				.map(|(_, n)| *n)
+				.ok_or(Error::<T>::NotInCommittee)?;
 			ensure!(!Votes::<T>::contains_key((epoch, host, &validator)), Error::<T>::AlreadyVoted);
 			Votes::<T>::insert((epoch, host, &validator), verdict);
 			Tallies::<T>::mutate(epoch, host, |t| {
 				match verdict {
-					Verdict::Valid => t.valid = t.valid.saturating_add(weight),
-					Verdict::Invalid => t.invalid = t.invalid.saturating_add(weight),
+					Verdict::Valid => t.valid = t.valid.saturating_add(held),
+					Verdict::Invalid => t.invalid = t.invalid.saturating_add(held),
+					Verdict::Unreachable => t.unreachable = t.unreachable.saturating_add(held),
 				}
 				t.votes = t.votes.saturating_add(1);
 			});

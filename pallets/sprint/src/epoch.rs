@@ -1,30 +1,34 @@
 //! Epochs and phases: the clock of the protocol, driven by block number.
 
+use codec::Encode;
 use polkadot_sdk::{
 	frame_support::{pallet_prelude::*, traits::Get},
 	frame_system::pallet_prelude::BlockNumberFor,
-	sp_runtime::{traits::Saturating, SaturatedConversion},
+	sp_io::hashing::blake2_256,
+	sp_runtime::{traits::Saturating, Perbill, SaturatedConversion},
 };
 
-use crate::{pallet::*, types::*, EpochRandomness, SprintParamsOf};
+use crate::{mix, pallet::*, types::*, EpochRandomness, SprintParamsOf};
 
 impl<T: Config> Pallet<T> {
-	/// Starts a new epoch when the current one has run `epoch_length` blocks: applies pending
-	/// parameters, fixes the new epoch's seed, forgets the seed of two epochs ago; fixes the
-	/// sampling seed when Validation begins. Constant work. Returns the weight used and where the
-	/// clock stands after this block's changes (epoch and phase).
+	/// Starts a new epoch when the current one has run `epoch_length` blocks and is settled:
+	/// applies pending parameters, forgets the seeds of two epochs ago. Constant work. Returns
+	/// the weight used and where the clock stands in this block (epoch and phase). The seeds are
+	/// fixed at the end of the block ([`Self::fix_seeds`]).
 	pub(crate) fn advance_epoch(now: BlockNumberFor<T>) -> (Weight, EpochIndex, Phase) {
 		let db = T::DbWeight::get();
 		let mut epoch = CurrentEpoch::<T>::get();
 		let mut start = EpochStart::<T>::get();
 		let mut params = Params::<T>::get();
-		let mut weight = db.reads(3);
+		let mut weight = db.reads(4);
 		// The next epoch waits for this one's settlement (see `settlement.rs`).
 		if now.saturating_sub(start) >= params.epoch_length.into() && Self::is_settled(epoch) {
 			epoch = epoch.saturating_add(1);
 			start = now;
 			CurrentEpoch::<T>::put(epoch);
 			EpochStart::<T>::put(start);
+			ValidationStart::<T>::kill();
+			LastCommitRelayBlock::<T>::kill();
 			if let Some(pending) = PendingParams::<T>::take() {
 				Params::<T>::put(&pending);
 				params = pending;
@@ -32,33 +36,69 @@ impl<T: Config> Pallet<T> {
 			}
 			EpochSeed::<T>::remove(epoch.saturating_sub(2));
 			SamplingSeed::<T>::remove(epoch.saturating_sub(2));
-			weight.saturating_accrue(db.reads_writes(1, 6));
+			weight.saturating_accrue(db.reads_writes(1, 8));
 		}
-		weight.saturating_accrue(db.reads(1));
-		if !EpochSeed::<T>::contains_key(epoch) {
-			let seed = T::Randomness::seed(epoch, b"epoch");
-			EpochSeed::<T>::insert(epoch, seed);
-			Self::deposit_event(Event::EpochStarted { epoch, start, seed });
-			weight.saturating_accrue(db.reads_writes(1, 2));
-		}
-		// The sampling seed is fixed when Validation begins: one phase after the epoch seed, so
-		// nobody knows the committees while hits can still be committed.
 		let offset: u32 = now.saturating_sub(start).saturated_into();
-		let phase = params.phase_at(offset);
-		if phase == Phase::Validation && !SamplingSeed::<T>::contains_key(epoch) {
-			let sampling_seed = T::Randomness::seed(epoch, b"sampling");
-			SamplingSeed::<T>::insert(epoch, sampling_seed);
-			Self::deposit_event(Event::ValidationStarted { epoch, sampling_seed });
-			weight.saturating_accrue(db.reads_writes(2, 2));
-		}
-		(weight, epoch, phase)
+		(weight, epoch, params.phase_at(offset, ValidationStart::<T>::get()))
 	}
 
-	/// Notes the relay chain's randomness of this block's relay parent (`None` when it gave
-	/// none), for [`RelayChainRandomness`](crate::RelayChainRandomness). Called by the runtime
-	/// once per block from the verified relay-chain state proof. Returns the weight used.
-	pub fn note_relay_randomness(randomness: Option<[u8; 32]>) -> Weight {
-		RelayRandomness::<T>::set(randomness);
+	/// The most weight [`Self::fix_seeds`] uses (reserved in `on_initialize`).
+	pub(crate) fn fix_seeds_weight() -> Weight {
+		T::DbWeight::get().reads_writes(9, 3)
+	}
+
+	/// Fixes the seeds from the entropy of this block, after its inherents (PROTOCOL §3):
+	///
+	/// - the **epoch seed** in the epoch's first block, from the relay randomness that block
+	///   carries (its own relay parent's); the Sprint is counted from the next block. When that
+	///   relay block carried none, from the hash of the parent hash (its author could grind that
+	///   one value; BABE's primary and secondary VRF slots always carry randomness);
+	/// - during Commit, notes each block's relay parent;
+	/// - the **sampling seed** in the first seed-gap block whose relay parent is strictly newer
+	///   than that of the last Commit block and carries randomness; Validation runs from the next
+	///   block. Without a relay chain (dev), in the first seed-gap block, from the parent hash.
+	pub(crate) fn fix_seeds(now: BlockNumberFor<T>) {
+		let epoch = CurrentEpoch::<T>::get();
+		let start = EpochStart::<T>::get();
+		let params = Params::<T>::get();
+		let offset: u32 = now.saturating_sub(start).saturated_into();
+		let entropy = T::Randomness::entropy();
+		if !EpochSeed::<T>::contains_key(epoch) {
+			let source = entropy.randomness.unwrap_or_else(|| {
+				blake2_256(&polkadot_sdk::frame_system::Pallet::<T>::parent_hash().encode())
+			});
+			let seed = mix(&source, epoch, b"epoch");
+			EpochSeed::<T>::insert(epoch, seed);
+			Self::deposit_event(Event::EpochStarted { epoch, start, seed });
+		}
+		match params.phase_at(offset, ValidationStart::<T>::get()) {
+			Phase::Commit => LastCommitRelayBlock::<T>::set(entropy.relay_block),
+			Phase::SeedGap if !SamplingSeed::<T>::contains_key(epoch) => {
+				let newer = match (entropy.relay_block, LastCommitRelayBlock::<T>::get()) {
+					(Some(now), Some(last)) => now > last,
+					_ => true,
+				};
+				let Some(source) = entropy.randomness.filter(|_| newer) else { return };
+				let sampling_seed = mix(&source, epoch, b"sampling");
+				SamplingSeed::<T>::insert(epoch, sampling_seed);
+				let first = offset.saturating_add(1);
+				ValidationStart::<T>::put(first);
+				Self::deposit_event(Event::ValidationStarted {
+					epoch,
+					sampling_seed,
+					relay_block: entropy.relay_block,
+					start: start.saturating_add(first.into()),
+				});
+			},
+			_ => {},
+		}
+	}
+
+	/// Notes this block's relay parent and what its state proof says of its randomness, for
+	/// [`RelayChainRandomness`](crate::RelayChainRandomness). Called by the runtime once per
+	/// block from the verified relay-chain state proof. Returns the weight used.
+	pub fn note_relay_block(number: u32, randomness: Option<[u8; 32]>) -> Weight {
+		RelayEntropy::<T>::put(NotedRelayBlock { number, randomness });
 		T::DbWeight::get().writes(1)
 	}
 
@@ -66,7 +106,8 @@ impl<T: Config> Pallet<T> {
 	pub fn current_phase() -> (EpochIndex, Phase, u32) {
 		let now = polkadot_sdk::frame_system::Pallet::<T>::block_number();
 		let offset: u32 = now.saturating_sub(EpochStart::<T>::get()).saturated_into();
-		(CurrentEpoch::<T>::get(), Params::<T>::get().phase_at(offset), offset)
+		let phase = Params::<T>::get().phase_at(offset, ValidationStart::<T>::get());
+		(CurrentEpoch::<T>::get(), phase, offset)
 	}
 
 	/// The clock as `SprintApi::epoch_info` reports it.
@@ -75,14 +116,16 @@ impl<T: Config> Pallet<T> {
 		let start = EpochStart::<T>::get();
 		let p = Params::<T>::get();
 		let at = |offset: u32| start.saturating_add(offset.into());
+		let validation = ValidationStart::<T>::get().unwrap_or(p.earliest_validation_start());
 		EpochInfo {
 			epoch,
 			phase,
 			block: polkadot_sdk::frame_system::Pallet::<T>::block_number(),
 			start,
-			commit_start: at(p.sprint_length),
-			validation_start: at(p.commit_end()),
-			settlement_start: at(p.validation_end()),
+			commit_start: at(p.commit_start()),
+			commit_end: at(p.commit_end()),
+			validation_start: at(validation),
+			settlement_start: at(validation.saturating_add(p.validation_length)),
 			next_epoch_start: at(p.epoch_length),
 		}
 	}
@@ -94,15 +137,24 @@ impl<T: Config> Pallet<T> {
 			p.sprint_length > 0
 				&& p.commit_grace > 0
 				&& p.validation_length > 0
-				&& p.validation_end() < p.epoch_length,
+				&& p.earliest_validation_start().saturating_add(p.validation_length)
+					< p.epoch_length,
 			Error::<T>::InvalidPhaseLengths
 		);
 		ensure!(
-			p.committee_size > 0
-				&& p.committee_size <= T::MaxCommitteeSize::get()
-				&& p.sample_size > 0
-				&& p.max_count > 0
-				&& p.max_count <= MAX_LEAVES,
+			(MIN_COMMITTEE_SIZE..=T::MaxCommitteeSize::get()).contains(&p.committee_size),
+			Error::<T>::CommitteeSizeOutOfBounds
+		);
+		ensure!(
+			(Perbill::from_percent(50)..=Perbill::from_percent(90)).contains(&p.accept_threshold),
+			Error::<T>::AcceptThresholdOutOfBounds
+		);
+		ensure!(
+			p.hit_tolerance > 0 && p.hit_tolerance <= MAX_HIT_TOLERANCE,
+			Error::<T>::HitToleranceOutOfBounds
+		);
+		ensure!(
+			p.sample_size > 0 && p.max_count > 0 && p.max_count <= MAX_LEAVES,
 			Error::<T>::InvalidParams
 		);
 		Ok(())
@@ -110,8 +162,8 @@ impl<T: Config> Pallet<T> {
 
 	/// Invariants: each epoch's total weight is the sum of its weights and the last running sum
 	/// of its validators; every host's worker key points back to it; the host count is within
-	/// `MaxHosts`; settlement either judges or pays, and pays only accepted hosts; committees are
-	/// within the committee size.
+	/// `MaxHosts`; settlement either judges or pays, and pays only accepted hosts; every drawn
+	/// host's seats add up to `committee_size` (or none) and never include the host.
 	#[cfg(any(feature = "try-runtime", feature = "std"))]
 	pub fn do_try_state() -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
 		let epoch = CurrentEpoch::<T>::get();
@@ -137,14 +189,22 @@ impl<T: Config> Pallet<T> {
 		);
 		if let Some(next) = PayoutCursor::<T>::get() {
 			ensure!(
-				next <= ValidatorCount::<T>::get(epoch.saturating_add(1)),
+				next <= AcceptedCount::<T>::get(epoch),
 				"the payout cursor is past the accepted hosts"
 			);
 		}
-		let size = Params::<T>::get().committee_size as usize;
+		let size = Params::<T>::get().committee_size;
 		ensure!(
-			Committees::<T>::iter_prefix_values(epoch).all(|c| c.len() <= size),
-			"a committee larger than committee_size"
+			Seats::<T>::iter_prefix_values(epoch).all(|seats| {
+				let total: u32 = seats.iter().map(|(_, n)| *n).sum();
+				total == 0 || total == size
+			}),
+			"a host's seats do not add up to committee_size"
+		);
+		ensure!(
+			Seats::<T>::iter_prefix(epoch)
+				.all(|(host, seats)| seats.iter().all(|(v, _)| v != &host)),
+			"a host holds a seat on itself"
 		);
 		Ok(())
 	}

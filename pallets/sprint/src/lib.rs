@@ -14,14 +14,19 @@
 //! - Epochs: driven by block number in `on_initialize`; the lengths and the model config live in
 //!   one [`Params`] value that only Root changes ([`set_params`](Pallet::set_params)), from the
 //!   next epoch.
-//! - Seeds: from [`Config::Randomness`] when the epoch starts (`PROTOCOL.md` §3).
+//! - Seeds: from [`Config::Randomness`] at the end of the block that carries it: the epoch seed
+//!   in the epoch's first block, the sampling seed after a seed gap, from relay randomness
+//!   strictly newer than the last block that accepted a commit (`PROTOCOL.md` §3).
 //! - Commitments: [`commit`](Pallet::commit), signed by the worker key, once per host per epoch,
 //!   only in the Commit window.
-//! - Committees and verdicts: [`submit_verdicts`](Pallet::submit_verdicts) by committee members
-//!   in the Validation window (`committee.rs`).
-//! - Settlement (`settlement.rs`): every host judged (accepted, rejected, slashed, silent), the
-//!   next epoch's weights set, the reward denominator summed, then the accepted hosts paid
-//!   through [`Config::Rewards`] (the issuance pallet), a bounded number per block.
+//! - Seats and verdicts: `committee_size` seats per committed host drawn by weight with
+//!   replacement; [`submit_verdicts`](Pallet::submit_verdicts) (`Valid`, `Invalid`,
+//!   `Unreachable`) by seat holders in the Validation window, one vote per seat
+//!   (`committee.rs`).
+//! - Settlement (`settlement.rs`): every host judged by its seats (accepted, not accepted,
+//!   slashed, silent), the next epoch's weights set (retained weight for everyone not
+//!   accepted), the reward denominator summed, then the accepted hosts paid through
+//!   [`Config::Rewards`] (the issuance pallet), a bounded number per block.
 //! - Old epochs are forgotten a bounded number of keys per block (`cleanup.rs`).
 //!
 //! Logic lives by domain in `hosts.rs`, `epoch.rs`, `committee.rs`, `settlement.rs` and
@@ -40,6 +45,8 @@ mod settlement;
 pub mod types;
 pub mod weights;
 
+#[cfg(test)]
+mod attacks;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
@@ -66,6 +73,13 @@ pub type SprintParamsOf<T> = SprintParams<BalanceOf<T>>;
 /// A host record with the runtime's types.
 pub type HostInfoOf<T> = HostInfo<<T as frame_system::Config>::AccountId, BalanceOf<T>>;
 
+/// The seats of one host's committee: each distinct validator with the number of seats it holds,
+/// in the order of first draw.
+pub type SeatsOf<T> = polkadot_sdk::frame_support::BoundedVec<
+	(<T as frame_system::Config>::AccountId, u32),
+	<T as Config>::MaxCommitteeSize,
+>;
+
 /// What settlement pays (`PROTOCOL.md` §8): implemented by the issuance pallet, which owns the
 /// money; this pallet owns the clock and the host set and tells it what to pay.
 ///
@@ -83,7 +97,8 @@ pub trait EpochRewards<AccountId> {
 	/// Every host of `epoch` is judged; `expected_weight` is `D(e)`. Returns the weight used.
 	fn begin_payout(epoch: EpochIndex, expected_weight: u64) -> Weight;
 	/// Pays `host` its share for `weight` accepted in `epoch`, less the penalty for
-	/// `missed_votes` committee votes it did not cast. Returns the weight used.
+	/// `missed_votes` checks (hosts whose seats it held) it did not vote on. Returns the weight
+	/// used.
 	fn reward(epoch: EpochIndex, host: &AccountId, weight: u64, missed_votes: u32) -> Weight;
 	/// Every accepted host of `epoch` was paid. Returns the weight used.
 	fn end_payout(epoch: EpochIndex) -> Weight;
@@ -113,15 +128,26 @@ impl<AccountId> EpochRewards<AccountId> for () {
 	}
 }
 
-/// Where epoch seeds come from (`PROTOCOL.md` §3).
+/// What the current block knows that nobody could know before it (`PROTOCOL.md` §3).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Entropy {
+	/// The relay-chain block this block was built on (its relay parent), when there is a relay
+	/// chain.
+	pub relay_block: Option<u32>,
+	/// Randomness first known at that relay block (BABE's VRF output), or, on a chain without a
+	/// relay chain (`--dev`), the parent hash, which its author can grind. `None`: the relay
+	/// block carried none; a seed that must be fresh waits for the next.
+	pub randomness: Option<[u8; 32]>,
+}
+
+/// Where seeds come from (`PROTOCOL.md` §3): the entropy of the block being built, as it stands
+/// after the block's inherents (the pallet reads it in `on_finalize`).
 pub trait EpochRandomness {
-	/// 32 bytes nobody could know before this block, mixed with `epoch` and `subject`
-	/// (`b"epoch"` for the epoch seed, `b"sampling"` for the sampling seed).
-	fn seed(epoch: EpochIndex, subject: &[u8]) -> [u8; 32];
+	fn entropy() -> Entropy;
 }
 
 /// `blake2_256(source ‖ subject ‖ u32_le(epoch))`.
-fn mix(source: &[u8; 32], epoch: EpochIndex, subject: &[u8]) -> [u8; 32] {
+pub fn mix(source: &[u8; 32], epoch: EpochIndex, subject: &[u8]) -> [u8; 32] {
 	let mut input = alloc::vec::Vec::with_capacity(32 + subject.len() + 4);
 	input.extend_from_slice(source);
 	input.extend_from_slice(subject);
@@ -129,32 +155,33 @@ fn mix(source: &[u8; 32], epoch: EpochIndex, subject: &[u8]) -> [u8; 32] {
 	polkadot_sdk::sp_io::hashing::blake2_256(&input)
 }
 
-/// The dev-mode seed: `blake2_256(parent_hash ‖ subject ‖ u32_le(epoch))`. The parent hash is
-/// known to the block author one block ahead, so this is for chains without a relay chain
-/// (`--dev`); a parachain uses the relay chain's randomness ([`RelayChainRandomness`]).
+/// The dev-mode source: the parent hash, no relay block. The parent hash is known to the block
+/// author one block ahead and can be ground by it, so this is for chains without a relay chain
+/// and for tests; a parachain uses [`RelayChainRandomness`].
 pub struct ParentHashRandomness<T>(core::marker::PhantomData<T>);
 
 impl<T: frame_system::Config<Hash = H256>> EpochRandomness for ParentHashRandomness<T> {
-	fn seed(epoch: EpochIndex, subject: &[u8]) -> [u8; 32] {
-		mix(&frame_system::Pallet::<T>::parent_hash().0, epoch, subject)
+	fn entropy() -> Entropy {
+		Entropy { relay_block: None, randomness: Some(frame_system::Pallet::<T>::parent_hash().0) }
 	}
 }
 
-/// The parachain seed (PROTOCOL §3): `blake2_256(relay_randomness ‖ subject ‖ u32_le(epoch))`,
-/// where `relay_randomness` is the BABE VRF output of the relay parent of the previous
-/// parachain block, noted by the runtime from the verified relay-chain state proof
-/// ([`Pallet::note_relay_randomness`], called from the parachain-system inherent). Neither the
-/// collator nor anyone else knows it before that relay block exists, and the collator cannot
-/// grind it. When the relay chain gave none for that block (a secondary plain BABE slot), and in
-/// dev mode (no relay chain: the mocked state proof carries no randomness), the seed falls back
-/// to [`ParentHashRandomness`].
+/// The parachain source (PROTOCOL §3): the BABE VRF output of this block's relay parent, noted
+/// by the runtime from this block's verified relay-chain state proof
+/// ([`Pallet::note_relay_block`], called from the parachain-system inherent, before anything
+/// else in the block). Neither the collator nor anyone else knows it before that relay block
+/// exists, and the collator cannot grind it. A block whose proof carries none gives none, unless
+/// the chain was started with [`DevSeeds`] (`--dev`, whose relay chain is mocked and has no
+/// randomness): then the parent hash, which its author can grind.
 pub struct RelayChainRandomness<T>(core::marker::PhantomData<T>);
 
 impl<T: Config + frame_system::Config<Hash = H256>> EpochRandomness for RelayChainRandomness<T> {
-	fn seed(epoch: EpochIndex, subject: &[u8]) -> [u8; 32] {
-		match RelayRandomness::<T>::get() {
-			Some(relay) => mix(&relay, epoch, subject),
-			None => ParentHashRandomness::<T>::seed(epoch, subject),
+	fn entropy() -> Entropy {
+		let noted = RelayEntropy::<T>::get();
+		let fallback = || DevSeeds::<T>::get().then(|| frame_system::Pallet::<T>::parent_hash().0);
+		Entropy {
+			relay_block: noted.map(|n| n.number),
+			randomness: noted.and_then(|n| n.randomness).or_else(fallback),
 		}
 	}
 }
@@ -307,23 +334,43 @@ pub mod pallet {
 		OptionQuery,
 	>;
 
-	/// The sampling seed of an epoch, fixed when its Validation phase begins (PROTOCOL §6).
+	/// The sampling seed of an epoch, fixed at the end of the seed gap (PROTOCOL §3, §6).
 	#[pallet::storage]
 	pub type SamplingSeed<T: Config> =
 		StorageMap<_, Twox64Concat, EpochIndex, [u8; 32], OptionQuery>;
 
-	/// Committees drawn so far (a cache: a committee is a pure function of the epoch's sampling
-	/// seed, validators and the host).
+	/// The offset in the current epoch of its first Validation block: set with the sampling
+	/// seed; none during the Sprint, Commit and seed gap.
 	#[pallet::storage]
-	pub type Committees<T: Config> = StorageDoubleMap<
+	pub type ValidationStart<T: Config> = StorageValue<_, u32, OptionQuery>;
+
+	/// The relay parent of the latest block of the current epoch's Commit phase (PROTOCOL §3:
+	/// the sampling seed needs randomness of a strictly newer relay block).
+	#[pallet::storage]
+	pub type LastCommitRelayBlock<T: Config> = StorageValue<_, u32, OptionQuery>;
+
+	/// Each committed host's seats (PROTOCOL §6), drawn at its first verdict (or at settlement)
+	/// and kept, so a verdict is checked with one read. A pure function of the epoch's sampling
+	/// seed, its validators and the host.
+	#[pallet::storage]
+	pub type Seats<T: Config> = StorageDoubleMap<
 		_,
 		Twox64Concat,
 		EpochIndex,
 		Blake2_128Concat,
 		T::AccountId,
-		BoundedVec<T::AccountId, T::MaxCommitteeSize>,
+		SeatsOf<T>,
 		OptionQuery,
 	>;
+
+	/// The hosts accepted in an epoch, in settlement order (the payout walks them).
+	#[pallet::storage]
+	pub type Accepted<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, EpochIndex, Twox64Concat, u32, T::AccountId, OptionQuery>;
+
+	/// Number of hosts accepted in an epoch.
+	#[pallet::storage]
+	pub type AcceptedCount<T: Config> = StorageMap<_, Twox64Concat, EpochIndex, u32, ValueQuery>;
 
 	/// Votes: `(epoch, host, validator) → verdict`.
 	#[pallet::storage]
@@ -371,8 +418,8 @@ pub mod pallet {
 	pub type SettlementCursor<T: Config> =
 		StorageValue<_, BoundedVec<u8, ConstU32<128>>, OptionQuery>;
 
-	/// Where the payout of the epoch being settled stands: the next index into the next
-	/// epoch's `Validators` (the accepted hosts). Set once every host is judged.
+	/// Where the payout of the epoch being settled stands: the next index into its `Accepted`
+	/// hosts. Set once every host is judged.
 	#[pallet::storage]
 	pub type PayoutCursor<T: Config> = StorageValue<_, u32, OptionQuery>;
 
@@ -380,7 +427,8 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type SettlementStats<T: Config> = StorageValue<_, SettlementStatsRecord, ValueQuery>;
 
-	/// Committee votes a validator did not cast, by epoch (for the reward penalty).
+	/// Checks a validator did not vote on (hosts whose seats it held), by epoch (for the reward
+	/// penalty).
 	#[pallet::storage]
 	pub type MissedVotes<T: Config> = StorageDoubleMap<
 		_,
@@ -401,11 +449,16 @@ pub mod pallet {
 	pub type CleanupProgress<T: Config> =
 		StorageValue<_, (u8, BoundedVec<u8, ConstU32<256>>), OptionQuery>;
 
-	/// The relay chain's randomness as of the latest parachain block's relay parent (BABE's
-	/// per-block VRF output), or none when the relay chain gave none; see
-	/// [`RelayChainRandomness`].
+	/// This block's relay parent and its randomness, noted from the verified relay-chain state
+	/// proof by the runtime's parachain inherent (see [`RelayChainRandomness`]).
 	#[pallet::storage]
-	pub type RelayRandomness<T: Config> = StorageValue<_, [u8; 32], OptionQuery>;
+	pub type RelayEntropy<T: Config> = StorageValue<_, NotedRelayBlock, OptionQuery>;
+
+	/// A development chain (`--dev`, no real relay chain): seeds fall back to the parent hash
+	/// when the relay chain gives no randomness. Its block author can grind them. Set at
+	/// genesis only; never on a chain with a relay chain.
+	#[pallet::storage]
+	pub type DevSeeds<T: Config> = StorageValue<_, bool, ValueQuery>;
 
 	/// Bonds of hosts that unregistered, until withdrawn.
 	#[pallet::storage]
@@ -420,6 +473,9 @@ pub mod pallet {
 		/// The first hosts — the first validator set: `(host, worker key, endpoint, weight)`.
 		/// Each must hold `params.host_bond`.
 		pub hosts: Vec<(T::AccountId, T::AccountId, Vec<u8>, u64)>,
+		/// A development chain without a real relay chain: seeds from the parent hash when the
+		/// relay chain gives no randomness ([`DevSeeds`]). Never for a live network.
+		pub dev_seeds: bool,
 	}
 
 	#[pallet::genesis_build]
@@ -435,6 +491,7 @@ pub mod pallet {
 			);
 			CurrentEpoch::<T>::put(0);
 			EpochStart::<T>::put(BlockNumberFor::<T>::from(1u32));
+			DevSeeds::<T>::put(self.dev_seeds);
 			for (host, worker, endpoint, weight) in &self.hosts {
 				let endpoint: Endpoint = endpoint
 					.clone()
@@ -474,33 +531,43 @@ pub mod pallet {
 		EpochStarted { epoch: EpochIndex, start: BlockNumberFor<T>, seed: [u8; 32] },
 		/// A host committed its hits.
 		Committed { epoch: EpochIndex, host: T::AccountId, root: Root, count: u64 },
-		/// The epoch's sampling seed was fixed: committees can be drawn.
-		ValidationStarted { epoch: EpochIndex, sampling_seed: [u8; 32] },
+		/// The epoch's sampling seed was fixed from randomness of `relay_block` (none: dev mode);
+		/// Validation runs from `start`.
+		ValidationStarted {
+			epoch: EpochIndex,
+			sampling_seed: [u8; 32],
+			relay_block: Option<u32>,
+			start: BlockNumberFor<T>,
+		},
 		/// A validator voted on `count` hosts.
 		VerdictsSubmitted { epoch: EpochIndex, validator: T::AccountId, count: u32 },
-		/// More than `accept_threshold` of the committee's weight voted valid: `weight` is the
-		/// host's weight in the next epoch.
+		/// More than `accept_threshold` of the host's seats voted `Valid`: `weight` (its count)
+		/// is its weight in the next epoch.
 		HostAccepted { epoch: EpochIndex, host: T::AccountId, weight: u64 },
-		/// Not accepted, not slashed: weight 0 in the next epoch.
-		HostRejected {
+		/// Neither accepted nor slashed (PROTOCOL §6): no pay, no slash; `weight` is its retained
+		/// weight in the next epoch (§7), as if it had not committed. `valid`, `invalid` and
+		/// `unreachable` count seats out of `seats`.
+		HostNotAccepted {
 			epoch: EpochIndex,
 			host: T::AccountId,
-			valid: u64,
-			invalid: u64,
-			committee_weight: u64,
+			valid: u32,
+			invalid: u32,
+			unreachable: u32,
+			seats: u32,
+			weight: u64,
 		},
-		/// More than `accept_threshold` of the committee's weight voted invalid: `amount` of the
+		/// More than `accept_threshold` of the host's seats voted `Invalid`: `amount` of the
 		/// bond went to the treasury; weight 0 in the next epoch.
 		HostSlashed { epoch: EpochIndex, host: T::AccountId, amount: BalanceOf<T> },
-		/// A host that did not commit for more than `MaxMissedEpochs` epochs in a row was
-		/// deregistered; its bond (`bond`) was released to it.
+		/// A host that was not accepted (or did not commit) for more than `MaxMissedEpochs`
+		/// epochs in a row was deregistered; its bond (`bond`) was released to it.
 		HostDeregistered { host: T::AccountId, missed: u32, bond: BalanceOf<T> },
 		/// Every host of `epoch` is settled and paid. `expected_weight` is the reward
 		/// denominator `D(e)` of PROTOCOL §8.
 		EpochSettled {
 			epoch: EpochIndex,
 			accepted: u32,
-			rejected: u32,
+			not_accepted: u32,
 			slashed: u32,
 			silent: u32,
 			deregistered: u32,
@@ -546,18 +613,24 @@ pub mod pallet {
 		/// The model config in the parameters is invalid.
 		InvalidModelConfig,
 		/// The phase lengths do not fit: the Sprint, Commit and Validation phases need at least
-		/// one block each and must end before the epoch does (one block is left to settle).
+		/// one block each, and with the seed block, one block of seed gap and one to settle
+		/// they must fit in the epoch.
 		InvalidPhaseLengths,
-		/// `committee_size`, `sample_size` and `max_count` must be at least 1, `max_count` at
-		/// most 2^24, `committee_size` at most `MaxCommitteeSize`.
+		/// `sample_size` and `max_count` must be at least 1, `max_count` at most 2^24.
 		InvalidParams,
+		/// `committee_size` (seats per host) must lie between 8 and `MaxCommitteeSize`.
+		CommitteeSizeOutOfBounds,
+		/// `accept_threshold` must lie between 1/2 and 9/10 of the seats.
+		AcceptThresholdOutOfBounds,
+		/// `hit_tolerance` (`ε`, in billionths) must lie in (0, 1_000_000], i.e. (0, 1e-3].
+		HitToleranceOutOfBounds,
 		/// Verdicts are accepted only in the Validation phase.
 		NotValidationWindow,
 		/// A `submit_verdicts` call needs at least one verdict.
 		NoVerdicts,
 		/// The host did not commit in this epoch: there is nothing to judge.
 		HostNotCommitted,
-		/// The signer's host is not on this host's committee (see `SprintApi::committee`).
+		/// The signer's host holds no seat on this host (see `SprintApi::seats`).
 		NotInCommittee,
 		/// This validator already voted on this host in this epoch.
 		AlreadyVoted,
@@ -567,6 +640,7 @@ pub mod pallet {
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
 			let (mut weight, epoch, phase) = Self::advance_epoch(now);
+			weight.saturating_accrue(Self::fix_seeds_weight());
 			if phase == Phase::Settlement && !Self::is_settled(epoch) {
 				weight = weight.saturating_add(Self::settle_some(epoch));
 			} else {
@@ -575,10 +649,21 @@ pub mod pallet {
 			weight
 		}
 
+		/// Seeds are fixed after the block's inherents, from the randomness this block carries
+		/// (PROTOCOL §3); the weight is reserved in `on_initialize`.
+		fn on_finalize(now: BlockNumberFor<T>) {
+			Self::fix_seeds(now);
+		}
+
 		fn integrity_test() {
 			let defaults = SprintParamsOf::<T>::default();
 			assert!(Self::check_params(&defaults).is_ok(), "default sprint params are invalid");
 			assert!(T::MaxHosts::get() > 0, "MaxHosts must be positive");
+			assert!(
+				T::MaxCommitteeSize::get() >= MIN_COMMITTEE_SIZE,
+				"MaxCommitteeSize below the fewest seats a committee may have"
+			);
+			assert!(T::MaxCommitteeSize::get() <= 64, "PROTOCOL §11 bounds seats at 64");
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -651,9 +736,9 @@ pub mod pallet {
 			Self::do_commit(worker, epoch, root, count)
 		}
 
-		/// Records the signer's verdicts on the hosts whose committee it sits on. Signed by the
-		/// validator's worker key, in the Validation phase, once per (validator, host); a batch
-		/// with any bad entry is refused whole.
+		/// Records the signer's verdicts on the hosts it holds seats on (each verdict counts once
+		/// per seat). Signed by the validator's worker key, in the Validation phase, once per
+		/// (validator, host); a batch with any bad entry is refused whole.
 		#[pallet::call_index(7)]
 		#[pallet::weight(T::WeightInfo::submit_verdicts(verdicts.len() as u32))]
 		pub fn submit_verdicts(

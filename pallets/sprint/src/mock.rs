@@ -7,7 +7,7 @@ use polkadot_sdk::{
 	sp_runtime::{BuildStorage, Perbill},
 };
 
-use crate::{self as pallet_sprint, ParentHashRandomness, SprintParams};
+use crate::{self as pallet_sprint, Entropy, EpochRandomness, SprintParams};
 
 type Block = frame_system::mocking::MockBlock<Test>;
 pub type AccountId = u64;
@@ -36,9 +36,9 @@ impl pallet_balances::Config for Test {
 impl pallet_sprint::Config for Test {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
-	type Randomness = ParentHashRandomness<Test>;
-	type MaxHosts = ConstU32<8>;
-	type MaxCommitteeSize = ConstU32<16>;
+	type Randomness = TestRandomness;
+	type MaxHosts = ConstU32<256>;
+	type MaxCommitteeSize = ConstU32<64>;
 	type MaxVerdictBatch = ConstU32<4>;
 	type MaxSettlementsPerBlock = ConstU32<2>;
 	type SettlementWeight = UnlimitedWeight;
@@ -54,27 +54,53 @@ polkadot_sdk::frame_support::parameter_types! {
 		polkadot_sdk::frame_support::weights::Weight::MAX;
 }
 
+std::thread_local! {
+	static RELAY: core::cell::Cell<Option<(u32, Option<[u8; 32]>)>> =
+		const { core::cell::Cell::new(None) };
+}
+
+/// The mock's entropy: by default the parent hash and no relay chain (dev mode); with
+/// [`set_relay`], a relay parent and its randomness, as a parachain block's inherent notes them.
+pub struct TestRandomness;
+
+impl EpochRandomness for TestRandomness {
+	fn entropy() -> Entropy {
+		match RELAY.with(|r| r.get()) {
+			None => Entropy { relay_block: None, randomness: Some(System::parent_hash().0) },
+			Some((number, randomness)) => Entropy { relay_block: Some(number), randomness },
+		}
+	}
+}
+
+/// The relay parent (`number`) and its randomness that blocks from now on carry (`None`: a
+/// chain without relay chain, seeds from the parent hash).
+pub fn set_relay(relay: Option<(u32, Option<[u8; 32]>)>) {
+	RELAY.with(|r| r.set(relay));
+}
+
 /// The host bond of the tests.
 pub const BOND: Balance = 100;
 
-/// Short epochs: 20 blocks; Sprint [0, 5), Commit [5, 8), Validation [8, 14), settlement after.
+/// Short epochs: 20 blocks; the seed block 0, Sprint [1, 6), Commit [6, 9), seed gap 9,
+/// Validation [10, 16) (without a relay chain), settlement after; 8 seats per host.
 pub fn test_params() -> SprintParams<Balance> {
 	SprintParams {
 		epoch_length: 20,
 		sprint_length: 5,
 		commit_grace: 3,
 		validation_length: 6,
-		committee_size: 3,
+		committee_size: 8,
 		sample_size: 10,
 		max_count: 1_000,
 		accept_threshold: Perbill::from_rational(2u32, 3u32),
 		fraud_slash: Perbill::from_percent(50),
 		host_bond: BOND,
 		model: gonka_primitives::ModelConfig::tiny(),
+		hit_tolerance: crate::DEFAULT_HIT_TOLERANCE,
 	}
 }
 
-/// Accounts 1..=9 hold 1,000; 20 holds 50 (less than the bond). Hosts 1 and 2 (worker keys 11
+/// Accounts 1..=9 and 100..400 hold 1,000; 20 holds 50 (less than the bond). Hosts 1 and 2 (worker keys 11
 /// and 12) are genesis hosts with weights 100 and 50.
 pub fn new_test_ext() -> TestExternalities {
 	build_ext(vec![
@@ -92,14 +118,24 @@ pub fn ext_with_hosts(n: u64) -> TestExternalities {
 	)
 }
 
-fn build_ext(hosts: Vec<(AccountId, AccountId, Vec<u8>, u64)>) -> TestExternalities {
+pub fn build_ext(hosts: Vec<(AccountId, AccountId, Vec<u8>, u64)>) -> TestExternalities {
+	build_ext_with(test_params(), hosts)
+}
+
+/// Genesis with `params` and `hosts` `(host, worker key, endpoint, weight)`.
+pub fn build_ext_with(
+	params: SprintParams<Balance>,
+	hosts: Vec<(AccountId, AccountId, Vec<u8>, u64)>,
+) -> TestExternalities {
+	set_relay(None);
 	let mut t = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 	let mut balances: Vec<(AccountId, Balance)> = (1..=9).map(|a| (a, 1_000)).collect();
+	balances.extend((100..400).map(|a| (a, 1_000)));
 	balances.push((20, 50));
 	pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }
 		.assimilate_storage(&mut t)
 		.unwrap();
-	pallet_sprint::GenesisConfig::<Test> { params: test_params(), hosts }
+	pallet_sprint::GenesisConfig::<Test> { params, hosts, dev_seeds: true }
 		.assimilate_storage(&mut t)
 		.unwrap();
 	let mut ext = TestExternalities::new(t);
@@ -107,13 +143,34 @@ fn build_ext(hosts: Vec<(AccountId, AccountId, Vec<u8>, u64)>) -> TestExternalit
 	ext
 }
 
-/// Runs blocks up to and including `n` (on_initialize of each).
+/// Runs blocks up to `n`: finalizes the current block and initializes the next, until block `n`
+/// is initialized (extrinsics then run "in" block `n`, before its `on_finalize`).
 pub fn run_to(n: u64) {
 	use polkadot_sdk::frame_support::traits::Hooks;
 	while System::block_number() < n {
-		let next = System::block_number() + 1;
+		let now = System::block_number();
+		if now > 0 {
+			Sprint::on_finalize(now);
+		}
+		let next = now + 1;
 		System::set_block_number(next);
-		System::set_parent_hash([next as u8; 32].into());
+		System::set_parent_hash(parent_of(next).into());
 		Sprint::on_initialize(next);
 	}
+}
+
+/// The parent hash the mock gives block `n`.
+pub fn parent_of(n: u64) -> [u8; 32] {
+	let mut parent = [0u8; 32];
+	parent[..8].copy_from_slice(&n.to_le_bytes());
+	parent
+}
+
+/// Runs `f` in `ext`, then checks the pallet's invariants (`try_state`).
+pub fn build_and_execute<R>(mut ext: TestExternalities, f: impl FnOnce() -> R) -> R {
+	ext.execute_with(|| {
+		let r = f();
+		crate::Pallet::<Test>::do_try_state().expect("try_state after the test");
+		r
+	})
 }

@@ -1,27 +1,34 @@
-//! Settlement (PROTOCOL §6–§7): after Validation, every host is settled once, a bounded number
+//! Settlement (PROTOCOL §6–§8): after Validation, every host is settled once, a bounded number
 //! per block (as many as `SettlementWeight` fits by the benchmarked weights, at most
 //! `MaxSettlementsPerBlock`), walking `Hosts` with a cursor.
 //!
-//! For a host that committed, with `W` the total weight of its committee and `valid`/`invalid`
-//! the weight that voted each way:
-//! - **accepted** when `valid > accept_threshold · W`: its weight in the next epoch is its count;
-//! - **slashed** when `invalid > accept_threshold · W`: `fraud_slash` of its bond goes to the
-//!   treasury, weight 0;
-//! - **rejected** otherwise: weight 0, no slash — a dishonest minority can withhold acceptance
-//!   but never slash.
+//! For a host that committed, with `S` its seats (`committee_size`, or 0 when no other
+//! validator has weight) and `valid`/`invalid` the seats whose holders voted each way
+//! (`Unreachable` and missing votes count for neither):
+//! - **accepted** when `valid > accept_threshold · S`: its weight in the next epoch is its count;
+//! - **slashed** when `invalid > accept_threshold · S`: `fraud_slash` of its bond goes to the
+//!   treasury, weight 0, its last weight forgotten;
+//! - **not accepted** otherwise: no slash, no pay, and the weight it would keep had it been
+//!   silent. A minority of seats can withhold acceptance but neither slash nor zero anyone, and
+//!   an unreachable host loses an epoch's pay, never its bond.
 //!
-//! A host with an empty committee (it is the only validator) is accepted: nobody can check it,
-//! and refusing would leave the network without validators. Committee members that did not vote
-//! get a missed vote recorded (`MissedVotes`, for the reward penalty). A registered host that did
-//! not commit has its run of missed epochs counted; after more than `MaxMissedEpochs` in a row it
-//! is deregistered and its bond released.
+//! With no seats, a host is accepted only when it is the epoch's one validator (nobody else can
+//! check it, and refusing would leave the chain without validators); otherwise not accepted.
+//! Seat holders that did not vote get a missed check recorded (`MissedVotes`, for the reward
+//! penalty).
 //!
-//! Judging also sums the reward denominator `D(e)` of PROTOCOL §8 over the registered hosts: a
-//! committed host counts its `count` (accepted or not); a silent host in its `m`-th silent epoch
-//! counts `Retention^(m−1) · last_weight`, rounded up (so rounding never raises anyone's pay);
-//! a host registered this epoch that did not commit counts 0, one that unregistered counts
-//! nothing. With `D(e)` known, the payout stage walks the next epoch's validators — exactly the
-//! accepted hosts, with their accepted counts — and asks [`Config::Rewards`] to pay each.
+//! **Retained weight (§7).** A registered host that was not accepted — silent, not accepted or
+//! slashed — in its `m`-th such epoch in a row (`m = missed + 1`) keeps
+//! `Retention^(m−1) · last_weight` (rounded down) as its weight in the next epoch (a slashed
+//! host: 0); after more than `MaxMissedEpochs` in a row it is deregistered and its bond
+//! released. A host registered in this epoch that did not commit is left alone.
+//!
+//! **Denominator (§8).** Judging sums `D(e)` over the registered hosts: an accepted host counts
+//! its count; every other host (not accepted, slashed or silent) counts
+//! `Retention^(m−1) · last_weight`, rounded up (so rounding never raises anyone's pay). A claimed
+//! count that was not accepted never enters `D`: a fake commitment of any size dilutes no one,
+//! and knocking a host out pays nobody. With `D(e)` known, the payout stage walks the epoch's
+//! `Accepted` hosts and asks [`Config::Rewards`] to pay each.
 //!
 //! The next epoch starts only when settlement is complete: if the Settlement phase is too short
 //! for the number of hosts, the epoch is extended block by block rather than cut short.
@@ -97,12 +104,12 @@ impl<T: Config> Pallet<T> {
 		weight
 	}
 
-	/// Pays the accepted hosts that fit in this block, from index `next` of the next epoch's
-	/// validators; after the last, the epoch is settled.
+	/// Pays the accepted hosts that fit in this block, from index `next` of the epoch's
+	/// `Accepted` hosts; after the last, the epoch is settled.
 	fn pay_some(epoch: EpochIndex, next: u32) -> Weight {
 		let db = T::DbWeight::get();
 		let following = epoch.saturating_add(1);
-		let count = ValidatorCount::<T>::get(following);
+		let count = AcceptedCount::<T>::get(epoch);
 		let step = T::WeightInfo::pay_host().saturating_add(T::Rewards::max_reward_weight());
 		let end = next.saturating_add(Self::settlements_per_block(step)).min(count);
 		let mut weight = db.reads_writes(2, 1);
@@ -120,7 +127,7 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::EpochSettled {
 			epoch,
 			accepted: stats.accepted,
-			rejected: stats.rejected,
+			not_accepted: stats.not_accepted,
 			slashed: stats.slashed,
 			silent: stats.silent,
 			deregistered: stats.deregistered,
@@ -130,13 +137,13 @@ impl<T: Config> Pallet<T> {
 		weight.saturating_add(db.reads_writes(2, 3))
 	}
 
-	/// Pays the accepted host at `index` of the next epoch's validators: its accepted count is
-	/// its weight there. Returns the weight used (this pallet's reads, benchmarked as
-	/// `pay_host`, plus what [`Config::Rewards`] reports).
+	/// Pays the accepted host at `index` of the epoch's `Accepted` hosts: its accepted count is
+	/// its weight in the next epoch. Returns the weight used (this pallet's reads, benchmarked
+	/// as `pay_host`, plus what [`Config::Rewards`] reports).
 	pub(crate) fn pay_host(epoch: EpochIndex, index: u32) -> Weight {
 		let following = epoch.saturating_add(1);
 		let mut weight = T::WeightInfo::pay_host();
-		let Some((host, _)) = Validators::<T>::get(following, index) else { return weight };
+		let Some(host) = Accepted::<T>::get(epoch, index) else { return weight };
 		let accepted = Weights::<T>::get(following, &host);
 		let missed_votes = MissedVotes::<T>::get(epoch, &host);
 		weight.saturating_accrue(T::Rewards::reward(epoch, &host, accepted, missed_votes));
@@ -150,51 +157,51 @@ impl<T: Config> Pallet<T> {
 		stats: &mut SettlementStatsRecord,
 	) {
 		let Some(mut info) = Hosts::<T>::get(host) else { return };
+		let next = epoch.saturating_add(1);
+		// What it is expected to keep if it is not accepted: its `m`-th such epoch in a row,
+		// `m = missed + 1`, keeps `Retention^(m−1)` of its last weight.
+		let kept = T::Rewards::retention().saturating_pow(info.missed as usize);
+		let expected_if_not = kept.mul_ceil(info.last_weight);
 		let Some(commitment) = Commitments::<T>::get(epoch, host) else {
 			// Silent: no commitment. A host that registered this epoch is not counted.
 			stats.silent = stats.silent.saturating_add(1);
 			if info.since < epoch || Weights::<T>::get(epoch, host) > 0 {
-				// Its `m`-th silent epoch in a row, `m = missed + 1`: it is expected to keep
-				// `Retention^(m−1)` of its last weight.
-				let kept = T::Rewards::retention().saturating_pow(info.missed as usize);
-				stats.expected = stats.expected.saturating_add(kept.mul_ceil(info.last_weight));
-				info.missed = info.missed.saturating_add(1);
-				if info.missed > T::Rewards::max_missed_epochs() {
-					stats.deregistered = stats.deregistered.saturating_add(1);
-					Self::deregister_silent(host, info);
-				} else {
-					Hosts::<T>::insert(host, info);
-				}
+				stats.expected = stats.expected.saturating_add(expected_if_not);
+				let weight = kept.mul_floor(info.last_weight);
+				Self::keep_weight(next, host, info, weight, stats);
 			}
 			return;
 		};
-		// Committed: counts its count in the denominator, whatever the verdict.
-		stats.expected = stats.expected.saturating_add(commitment.count);
-		let committee = Self::committee(epoch, host);
-		let committee_weight: u64 =
-			committee.iter().map(|m| Weights::<T>::get(epoch, m)).fold(0, u64::saturating_add);
-		for member in committee.iter() {
+		let seats = Self::seats(epoch, host);
+		let total: u32 = seats.iter().map(|(_, n)| *n).fold(0, u32::saturating_add);
+		for (member, _) in seats.iter() {
 			if !Votes::<T>::contains_key((epoch, host, member)) {
 				MissedVotes::<T>::mutate(epoch, member, |n| *n = n.saturating_add(1));
 			}
 		}
 		let tally = Tallies::<T>::get(epoch, host);
-		// "More than the threshold": rounded up, so that a committee split exactly at the
-		// threshold (two thirds of 300 is 200) does not accept or slash.
-		let threshold = params.accept_threshold.mul_ceil(committee_weight);
-		let next = epoch.saturating_add(1);
-		// A host that committed ends its run of silent epochs, whatever the verdict.
-		info.missed = 0;
-		if committee.is_empty() || tally.valid > threshold {
+		let sole_validator = total == 0
+			&& ValidatorCount::<T>::get(epoch) == 1
+			&& ValidatorIndex::<T>::contains_key(epoch, host);
+		let outcome = Outcome::of(&tally, total, params.accept_threshold, sole_validator);
+		if outcome == Outcome::Accepted {
+			stats.expected = stats.expected.saturating_add(commitment.count);
 			Self::set_weight(next, host, commitment.count);
 			info.last_weight = commitment.count;
+			info.missed = 0;
+			let index = AcceptedCount::<T>::get(epoch);
+			Accepted::<T>::insert(epoch, index, host);
+			AcceptedCount::<T>::insert(epoch, index.saturating_add(1));
 			stats.accepted = stats.accepted.saturating_add(1);
+			Hosts::<T>::insert(host, info);
 			Self::deposit_event(Event::HostAccepted {
 				epoch,
 				host: host.clone(),
 				weight: commitment.count,
 			});
-		} else if tally.invalid > threshold {
+		} else if outcome == Outcome::Slashed {
+			// Framing pays nobody: a slashed host still counts what it was expected to keep.
+			stats.expected = stats.expected.saturating_add(expected_if_not);
 			let amount: BalanceOf<T> = params.fraud_slash.mul_floor(info.bond);
 			let slashed = T::Currency::transfer_on_hold(
 				&HoldReason::HostBond.into(),
@@ -207,18 +214,44 @@ impl<T: Config> Pallet<T> {
 			)
 			.unwrap_or_default();
 			info.bond = info.bond.saturating_sub(slashed);
+			info.last_weight = 0;
 			stats.slashed = stats.slashed.saturating_add(1);
 			Self::deposit_event(Event::HostSlashed { epoch, host: host.clone(), amount: slashed });
+			Self::keep_weight(next, host, info, 0, stats);
 		} else {
-			stats.rejected = stats.rejected.saturating_add(1);
-			Self::deposit_event(Event::HostRejected {
+			stats.expected = stats.expected.saturating_add(expected_if_not);
+			stats.not_accepted = stats.not_accepted.saturating_add(1);
+			let weight = kept.mul_floor(info.last_weight);
+			Self::deposit_event(Event::HostNotAccepted {
 				epoch,
 				host: host.clone(),
 				valid: tally.valid,
 				invalid: tally.invalid,
-				committee_weight,
+				unreachable: tally.unreachable,
+				seats: total,
+				weight,
 			});
+			Self::keep_weight(next, host, info, weight, stats);
 		}
+	}
+
+	/// A host that was not accepted in this epoch (silent, not accepted or slashed): one more
+	/// epoch in its run, `weight` in the next epoch; deregistered after more than
+	/// `MaxMissedEpochs` in a row.
+	fn keep_weight(
+		next: EpochIndex,
+		host: &T::AccountId,
+		mut info: crate::HostInfoOf<T>,
+		weight: u64,
+		stats: &mut SettlementStatsRecord,
+	) {
+		info.missed = info.missed.saturating_add(1);
+		if info.missed > T::Rewards::max_missed_epochs() {
+			stats.deregistered = stats.deregistered.saturating_add(1);
+			Self::deregister_silent(host, info);
+			return;
+		}
+		Self::set_weight(next, host, weight);
 		Hosts::<T>::insert(host, info);
 	}
 }

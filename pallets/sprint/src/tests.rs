@@ -5,7 +5,7 @@ use polkadot_sdk::{
 		assert_noop, assert_ok,
 		traits::fungible::{Inspect, InspectHold},
 	},
-	sp_runtime::DispatchError,
+	sp_runtime::{traits::Saturating, DispatchError, Perbill},
 };
 
 use crate::{mock::*, pallet::*, types::*, Error, Event};
@@ -26,7 +26,7 @@ fn last_event() -> RuntimeEvent {
 /// Runs to the first block of the Commit phase of the current epoch.
 fn to_commit_window() {
 	let start = EpochStart::<Test>::get();
-	run_to(start + test_params().sprint_length as u64);
+	run_to(start + test_params().commit_start() as u64);
 	assert_eq!(Sprint::current_phase().1, Phase::Commit);
 }
 
@@ -46,8 +46,11 @@ fn genesis_hosts_are_bonded_and_epoch_zero_has_a_seed() {
 		assert_eq!(Validators::<Test>::get(0, 1), Some((2, 150)));
 		assert_eq!(HostOfWorker::<Test>::get(12), Some(2));
 		assert_eq!(CurrentEpoch::<Test>::get(), 0);
-		assert!(EpochSeed::<Test>::get(0).is_some());
 		assert_eq!(Sprint::current_phase(), (0, Phase::Sprint, 0));
+		// The epoch seed is fixed at the end of the epoch's first block, from what it carries.
+		assert!(EpochSeed::<Test>::get(0).is_none());
+		run_to(2);
+		assert_eq!(EpochSeed::<Test>::get(0), Some(crate::mix(&parent_of(1), 0, b"epoch")));
 		check_state();
 	});
 }
@@ -55,25 +58,34 @@ fn genesis_hosts_are_bonded_and_epoch_zero_has_a_seed() {
 #[test]
 fn phases_follow_the_params() {
 	let p = test_params();
-	assert_eq!(p.phase_at(0), Phase::Sprint);
-	assert_eq!(p.phase_at(4), Phase::Sprint);
-	assert_eq!(p.phase_at(5), Phase::Commit);
-	assert_eq!(p.phase_at(7), Phase::Commit);
-	assert_eq!(p.phase_at(8), Phase::Validation);
-	assert_eq!(p.phase_at(13), Phase::Validation);
-	assert_eq!(p.phase_at(14), Phase::Settlement);
-	assert_eq!(p.phase_at(19), Phase::Settlement);
+	// The seed block, then the Sprint's 5 blocks.
+	assert_eq!(p.phase_at(0, None), Phase::Sprint);
+	assert_eq!(p.phase_at(5, None), Phase::Sprint);
+	assert_eq!(p.phase_at(6, None), Phase::Commit);
+	assert_eq!(p.phase_at(8, None), Phase::Commit);
+	// The seed gap lasts until the sampling seed is fixed.
+	assert_eq!(p.phase_at(9, None), Phase::SeedGap);
+	assert_eq!(p.phase_at(15, None), Phase::SeedGap);
+	assert_eq!(p.phase_at(9, Some(10)), Phase::SeedGap);
+	assert_eq!(p.phase_at(10, Some(10)), Phase::Validation);
+	assert_eq!(p.phase_at(15, Some(10)), Phase::Validation);
+	assert_eq!(p.phase_at(16, Some(10)), Phase::Settlement);
+	assert_eq!(p.phase_at(12, Some(12)), Phase::Validation);
+	assert_eq!(p.phase_at(18, Some(12)), Phase::Settlement);
 }
 
 #[test]
 fn epochs_roll_over_with_fresh_seeds() {
 	new_test_ext().execute_with(|| {
+		run_to(2);
 		let seed0 = EpochSeed::<Test>::get(0).unwrap();
 		run_to(20);
 		assert_eq!(CurrentEpoch::<Test>::get(), 0);
 		run_to(21);
 		assert_eq!(CurrentEpoch::<Test>::get(), 1);
 		assert_eq!(EpochStart::<Test>::get(), 21);
+		assert!(EpochSeed::<Test>::get(1).is_none(), "fixed at the end of the first block");
+		run_to(22);
 		let seed1 = EpochSeed::<Test>::get(1).unwrap();
 		assert_ne!(seed0, seed1);
 		assert_eq!(
@@ -81,7 +93,7 @@ fn epochs_roll_over_with_fresh_seeds() {
 			RuntimeEvent::Sprint(Event::EpochStarted { epoch: 1, start: 21, seed: seed1 })
 		);
 		run_to(41);
-		run_to(61);
+		run_to(62);
 		assert_eq!(CurrentEpoch::<Test>::get(), 3);
 		// Only the current and the previous seed are kept.
 		assert!(EpochSeed::<Test>::get(1).is_none());
@@ -150,10 +162,11 @@ fn bad_registrations_are_refused_and_change_nothing() {
 		);
 		assert_noop!(Sprint::set_worker_key(s(3), 33), Error::<Test>::NotRegistered);
 		assert_noop!(Sprint::set_worker_key(s(1), 12), Error::<Test>::WorkerKeyInUse);
-		// Fill up to MaxHosts = 8.
-		for a in 3..=8 {
-			assert_ok!(Sprint::register_host(s(a), endpoint("https://h"), 10 * a + 100));
+		// Fill up to MaxHosts = 256.
+		for a in (3..=8).chain(100..348) {
+			assert_ok!(Sprint::register_host(s(a), endpoint("https://h"), 20_000 + a));
 		}
+		assert_eq!(Hosts::<Test>::count(), 256);
 		assert_noop!(
 			Sprint::register_host(s(9), endpoint("https://h9"), 199),
 			Error::<Test>::TooManyHosts
@@ -193,13 +206,16 @@ fn bad_commits_are_refused_and_change_nothing() {
 		// The host account is not its worker key; an unknown key is nobody's.
 		assert_noop!(Sprint::commit(s(1), 0, [1; 32], 5), Error::<Test>::NotAWorkerKey);
 		assert_noop!(Sprint::commit(s(99), 0, [1; 32], 5), Error::<Test>::NotAWorkerKey);
-		// After the Commit phase.
-		run_to(EpochStart::<Test>::get() + 8);
+		// After the Commit phase: the seed gap, then Validation.
+		run_to(EpochStart::<Test>::get() + test_params().commit_end() as u64);
+		assert_eq!(Sprint::current_phase().1, Phase::SeedGap);
+		assert_noop!(Sprint::commit(s(11), 0, [1; 32], 5), Error::<Test>::NotCommitWindow);
+		run_to(EpochStart::<Test>::get() + test_params().commit_end() as u64 + 1);
 		assert_eq!(Sprint::current_phase().1, Phase::Validation);
 		assert_noop!(Sprint::commit(s(11), 0, [1; 32], 5), Error::<Test>::NotCommitWindow);
 		// A rotated-out key can no longer commit.
 		assert_ok!(Sprint::set_worker_key(s(1), 21));
-		run_to(21 + 5);
+		run_to(21 + test_params().commit_start() as u64);
 		assert_noop!(Sprint::commit(s(11), 1, [1; 32], 5), Error::<Test>::NotAWorkerKey);
 		assert_ok!(Sprint::commit(s(21), 1, [1; 32], 5));
 	});
@@ -280,17 +296,41 @@ fn invalid_params_are_refused() {
 		bad_model.model.heads = 3;
 		assert_noop!(Sprint::set_params(root(), bad_model), Error::<Test>::InvalidModelConfig);
 		let mut too_long = ok.clone();
-		too_long.validation_length = 12; // 5 + 3 + 12 = 20: no block left to settle.
+		// Seed block 1 + Sprint 5 + Commit 3 + seed gap 1 + 10 = 20: no block left to settle.
+		too_long.validation_length = 10;
 		assert_noop!(Sprint::set_params(root(), too_long), Error::<Test>::InvalidPhaseLengths);
+		let mut fits = ok.clone();
+		fits.validation_length = 9;
+		assert_ok!(Sprint::set_params(root(), fits));
 		let mut no_sprint = ok.clone();
 		no_sprint.sprint_length = 0;
 		assert_noop!(Sprint::set_params(root(), no_sprint), Error::<Test>::InvalidPhaseLengths);
-		let mut no_committee = ok.clone();
-		no_committee.committee_size = 0;
-		assert_noop!(Sprint::set_params(root(), no_committee), Error::<Test>::InvalidParams);
-		let mut big_committee = ok.clone();
-		big_committee.committee_size = 17; // MaxCommitteeSize is 16.
-		assert_noop!(Sprint::set_params(root(), big_committee), Error::<Test>::InvalidParams);
+		// Seats: at least 8 (PROTOCOL §11), at most MaxCommitteeSize (64 here).
+		for seats in [0, 1, 7, 65] {
+			let mut p = ok.clone();
+			p.committee_size = seats;
+			assert_noop!(Sprint::set_params(root(), p), Error::<Test>::CommitteeSizeOutOfBounds);
+		}
+		for seats in [8, 64] {
+			let mut p = ok.clone();
+			p.committee_size = seats;
+			assert_ok!(Sprint::set_params(root(), p));
+		}
+		// Acceptance: between 1/2 and 9/10 of the seats.
+		for t in [0, 49, 91, 100] {
+			let mut p = ok.clone();
+			p.accept_threshold = Perbill::from_percent(t);
+			assert_noop!(Sprint::set_params(root(), p), Error::<Test>::AcceptThresholdOutOfBounds);
+		}
+		// ε in (0, 1e-3].
+		for eps in [0, MAX_HIT_TOLERANCE + 1] {
+			let mut p = ok.clone();
+			p.hit_tolerance = eps;
+			assert_noop!(Sprint::set_params(root(), p), Error::<Test>::HitToleranceOutOfBounds);
+		}
+		let mut zero_sample = ok.clone();
+		zero_sample.sample_size = 0;
+		assert_noop!(Sprint::set_params(root(), zero_sample), Error::<Test>::InvalidParams);
 		let mut huge = ok;
 		huge.max_count = MAX_LEAVES + 1;
 		assert_noop!(Sprint::set_params(root(), huge), Error::<Test>::InvalidParams);
@@ -322,26 +362,33 @@ fn params_round_trip_through_genesis_json() {
 fn epoch_info_reports_the_phase_boundaries() {
 	new_test_ext().execute_with(|| {
 		run_to(7);
+		let info = Sprint::epoch_info();
 		assert_eq!(
-			Sprint::epoch_info(),
+			info,
 			EpochInfo {
 				epoch: 0,
 				phase: Phase::Commit,
 				block: 7,
 				start: 1,
-				commit_start: 6,
-				validation_start: 9,
-				settlement_start: 15,
+				commit_start: 7,
+				commit_end: 10,
+				// Not fixed yet: the earliest it can be.
+				validation_start: 11,
+				settlement_start: 17,
 				next_epoch_start: 21,
 			}
 		);
+		run_to(11);
+		assert_eq!(Sprint::epoch_info().phase, Phase::Validation);
+		assert_eq!(Sprint::epoch_info().validation_start, 11);
 	});
 }
 
-/// Runs to the first block of the Validation phase of the current epoch.
+/// Runs to the first block of the Validation phase of the current epoch (without a relay
+/// chain: the block after the first seed-gap block).
 fn to_validation() {
 	let start = EpochStart::<Test>::get();
-	run_to(start + test_params().commit_end() as u64);
+	run_to(start + test_params().earliest_validation_start() as u64);
 	assert_eq!(Sprint::current_phase().1, Phase::Validation);
 }
 
@@ -351,75 +398,164 @@ fn verdicts(v: &[(AccountId, Verdict)]) -> BoundedVec<(AccountId, Verdict), Cons
 
 use polkadot_sdk::frame_support::traits::ConstU32;
 
+/// PROTOCOL §3: nobody may know the sample while a commit can still be made. Blocks carry relay
+/// parents and randomness as a parachain's inherent notes them.
 #[test]
-fn the_sampling_seed_is_fixed_when_validation_begins() {
-	new_test_ext().execute_with(|| {
+fn the_sampling_seed_cannot_be_read_while_commits_are_accepted() {
+	build_and_execute(new_test_ext(), || {
+		let p = test_params();
+		let start = EpochStart::<Test>::get();
+		// The whole Sprint and Commit phase on relay parents 100..: each block newer than the
+		// last, with randomness.
+		for offset in 0..p.commit_end() as u64 {
+			set_relay(Some((100 + offset as u32, Some([offset as u8; 32]))));
+			run_to(start + offset + 1);
+			assert!(SamplingSeed::<Test>::get(0).is_none(), "offset {offset}");
+		}
+		// Every block that accepted a commit is finalized; the last carried relay block 108.
+		assert_eq!(LastCommitRelayBlock::<Test>::get(), Some(108));
+		// The seed gap: more parachain blocks on the same relay parent (async backing builds
+		// several on one), then a newer relay block without randomness: no seed.
+		set_relay(Some((108, Some([0xee; 32]))));
+		run_to(start + p.commit_end() as u64 + 3);
+		set_relay(Some((109, None)));
+		run_to(start + p.commit_end() as u64 + 4);
+		assert!(SamplingSeed::<Test>::get(0).is_none());
+		assert_eq!(Sprint::current_phase().1, Phase::SeedGap);
+		// Verdicts wait for it too.
+		assert_noop!(
+			Sprint::submit_verdicts(RuntimeOrigin::signed(11), 0, verdicts(&[(2, Verdict::Valid)])),
+			Error::<Test>::NotValidationWindow
+		);
+		// Relay block 110 with randomness: fixed at the end of this block, Validation from the next.
+		set_relay(Some((110, Some([0x42; 32]))));
+		let fixing = start + p.commit_end() as u64 + 4;
+		run_to(fixing + 1);
+		let seed = crate::mix(&[0x42; 32], 0, b"sampling");
+		assert_eq!(SamplingSeed::<Test>::get(0), Some(seed));
+		assert_eq!(Sprint::current_phase().1, Phase::Validation);
+		assert_eq!(ValidationStart::<Test>::get(), Some(p.commit_end() + 5));
+		assert!(System::events().iter().any(|e| e.event
+			== RuntimeEvent::Sprint(Event::ValidationStarted {
+				epoch: 0,
+				sampling_seed: seed,
+				relay_block: Some(110),
+				start: fixing + 1,
+			})));
+		// Validation keeps its full length from there; the epoch waits for its settlement.
+		assert_eq!(Sprint::epoch_info().settlement_start, fixing + 1 + 6);
+		while CurrentEpoch::<Test>::get() == 0 {
+			run_to(System::block_number() + 1);
+		}
+		assert!(System::block_number() > 21, "extended by the long seed gap");
+		// The next epoch's seed is fixed from its own first block's relay randomness.
+		set_relay(Some((120, Some([0x77; 32]))));
+		run_to(System::block_number() + 1);
+		assert_eq!(EpochSeed::<Test>::get(1), Some(crate::mix(&[0x77; 32], 1, b"epoch")));
+		assert_eq!(ValidationStart::<Test>::get(), None);
+	});
+}
+
+#[test]
+fn without_a_relay_chain_the_sampling_seed_follows_the_commit_phase() {
+	build_and_execute(new_test_ext(), || {
 		to_commit_window();
 		assert!(SamplingSeed::<Test>::get(0).is_none());
-		assert!(Sprint::draw_committee(0, &1).is_empty(), "no committee before the seed");
+		assert!(Sprint::draw_seats(0, &1).is_empty(), "no seats before the seed");
+		let gap = EpochStart::<Test>::get() + test_params().commit_end() as u64;
+		run_to(gap);
+		assert!(SamplingSeed::<Test>::get(0).is_none());
 		to_validation();
+		// Dev mode: the gap block's parent hash.
 		let seed = SamplingSeed::<Test>::get(0).unwrap();
+		assert_eq!(seed, crate::mix(&parent_of(gap), 0, b"sampling"));
 		assert_ne!(Some(seed), EpochSeed::<Test>::get(0));
-		assert!(System::events().iter().any(|e| e.event
-			== RuntimeEvent::Sprint(Event::ValidationStarted { epoch: 0, sampling_seed: seed })));
 	});
 }
 
+fn seats_total(seats: &[(AccountId, u32)]) -> u32 {
+	seats.iter().map(|(_, n)| n).sum()
+}
+
 #[test]
-fn committees_are_drawn_without_replacement_leaving_the_host_out() {
-	ext_with_hosts(6).execute_with(|| {
+fn seats_are_drawn_with_replacement_never_on_the_host() {
+	build_and_execute(ext_with_hosts(6), || {
 		to_validation();
 		for host in 1..=6u64 {
-			let c = Sprint::draw_committee(0, &host);
-			assert_eq!(c.len(), 3, "committee_size 3 of 5 eligible");
-			assert!(!c.contains(&host));
-			let mut sorted = c.clone();
-			sorted.sort();
-			sorted.dedup();
-			assert_eq!(sorted.len(), 3, "distinct members: {c:?}");
-			assert!(c.iter().all(|v| (1..=6).contains(v)));
+			let seats = Sprint::draw_seats(0, &host);
+			assert_eq!(seats_total(&seats), 8, "committee_size seats: {seats:?}");
+			assert!(seats.iter().all(|(v, n)| *v != host && (1..=6).contains(v) && *n > 0));
+			let mut distinct: Vec<_> = seats.iter().map(|(v, _)| *v).collect();
+			distinct.sort();
+			distinct.dedup();
+			assert_eq!(distinct.len(), seats.len(), "one entry per validator");
 			// A pure function: the same again.
-			assert_eq!(Sprint::draw_committee(0, &host), c);
+			assert_eq!(Sprint::draw_seats(0, &host), seats);
 		}
-		// A host that is not a validator draws from all six.
-		assert_eq!(Sprint::draw_committee(0, &99).len(), 3);
+		// With replacement: 8 seats among 5 others means some validator holds several.
+		assert!((1..=6u64).any(|h| Sprint::draw_seats(0, &h).iter().any(|(_, n)| *n > 1)));
+		// A host that is no validator draws from all six.
+		assert_eq!(seats_total(&Sprint::draw_seats(0, &99)), 8);
 	});
-	// Everyone when there are fewer validators than the committee size.
-	new_test_ext().execute_with(|| {
+	// Two validators: each holds every seat of the other.
+	build_and_execute(new_test_ext(), || {
 		to_validation();
-		assert_eq!(Sprint::draw_committee(0, &1), vec![2]);
-		let mut all = Sprint::draw_committee(0, &5);
-		all.sort();
-		assert_eq!(all, vec![1, 2]);
+		assert_eq!(Sprint::draw_seats(0, &1), vec![(2, 8)]);
+		assert_eq!(Sprint::draw_seats(0, &2), vec![(1, 8)]);
+	});
+}
+
+/// χ² of observed seat counts against weights `w` (the expected share of each).
+fn chi_square(observed: &[u64], weights: &[u64]) -> f64 {
+	let n: u64 = observed.iter().sum();
+	let total: u64 = weights.iter().sum();
+	observed
+		.iter()
+		.zip(weights)
+		.map(|(&o, &w)| {
+			let e = n as f64 * w as f64 / total as f64;
+			(o as f64 - e).powi(2) / e
+		})
+		.sum()
+}
+
+#[test]
+fn seat_draws_follow_weight_over_many_seeds() {
+	// Hosts 1..=6 weigh 10, 20, ..., 60. Over 100 sampling seeds and 50 hosts each, every seat
+	// goes to validator v with probability w_v / Σw (the host's own weight left out).
+	build_and_execute(ext_with_hosts(6), || {
+		to_validation();
+		let weights: Vec<u64> = (1..=6).map(|v| 10 * v).collect();
+		let mut outsider = [0u64; 6];
+		let mut of_six = [0u64; 5];
+		for s in 0..100u8 {
+			SamplingSeed::<Test>::insert(0, [s; 32]);
+			for h in 1_000..1_050u64 {
+				for (v, n) in Sprint::draw_seats(0, &h) {
+					outsider[v as usize - 1] += n as u64;
+				}
+			}
+			// Host 6 (weight 60) draws only from 1..=5.
+			for (v, n) in Sprint::draw_seats(0, &6) {
+				assert_ne!(v, 6);
+				of_six[v as usize - 1] += n as u64;
+			}
+		}
+		assert_eq!(outsider.iter().sum::<u64>(), 100 * 50 * 8);
+		// 5 degrees of freedom: P(χ² > 20.5) = 0.001.
+		let chi = chi_square(&outsider, &weights);
+		assert!(chi < 20.5, "χ² {chi:.1} over {outsider:?}");
+		// 4 degrees of freedom: P(χ² > 18.5) = 0.001.
+		let chi = chi_square(&of_six, &weights[..5]);
+		assert!(chi < 18.5, "χ² {chi:.1} over {of_six:?}");
+		// And the χ² does detect a wrong weighting: against equal weights it is far off.
+		assert!(chi_square(&outsider, &[1; 6]) > 1_000.0);
 	});
 }
 
 #[test]
-fn committee_draws_follow_weight() {
-	// Hosts 1..=6 weigh 10, 20, ..., 60: the first member of a committee is validator v with
-	// probability w_v / 210 (for hosts that are not validators themselves).
-	ext_with_hosts(6).execute_with(|| {
-		to_validation();
-		let n = 4_000u64;
-		let mut first = [0u64; 7];
-		for h in 1_000..1_000 + n {
-			first[Sprint::draw_committee(0, &h)[0] as usize] += 1;
-		}
-		for (v, drawn) in first.iter().enumerate().skip(1) {
-			let p = (10 * v) as f64 / 210.0;
-			let expected = p * n as f64;
-			let sd = (n as f64 * p * (1.0 - p)).sqrt();
-			assert!(
-				(*drawn as f64 - expected).abs() < 5.0 * sd,
-				"validator {v}: {drawn} first draws, expected {expected:.0} ± {sd:.0}"
-			);
-		}
-	});
-}
-
-#[test]
-fn committee_members_vote_once_in_the_validation_window() {
-	ext_with_hosts(6).execute_with(|| {
+fn seat_holders_vote_once_in_the_validation_window() {
+	build_and_execute(ext_with_hosts(6), || {
 		to_commit_window();
 		assert_ok!(Sprint::commit(RuntimeOrigin::signed(11), 0, [1; 32], 50));
 		assert_ok!(Sprint::commit(RuntimeOrigin::signed(12), 0, [2; 32], 60));
@@ -434,14 +570,15 @@ fn committee_members_vote_once_in_the_validation_window() {
 			Error::<Test>::NotValidationWindow
 		);
 		to_validation();
-		let committee = Sprint::draw_committee(0, &host);
-		let member = committee[0];
-		let outsider = (2..=6).find(|v| !committee.contains(v)).unwrap();
+		let seats = Sprint::draw_seats(0, &host);
+		let (member, held) = seats[0];
+		let outsider = (2..=6).find(|v| !seats.iter().any(|(s, _)| s == v));
 		let worker = |h: AccountId| RuntimeOrigin::signed(10 + h);
 		assert_ok!(Sprint::submit_verdicts(worker(member), 0, verdicts(&[(host, Verdict::Valid)])));
+		// One vote, counted once per seat the member holds.
 		assert_eq!(
 			Tallies::<Test>::get(0, host),
-			Tally { valid: 10 * member, invalid: 0, votes: 1 }
+			Tally { valid: held, invalid: 0, unreachable: 0, votes: 1 }
 		);
 		assert_eq!(Votes::<Test>::get((0, host, member)), Some(Verdict::Valid));
 		assert_eq!(
@@ -452,21 +589,40 @@ fn committee_members_vote_once_in_the_validation_window() {
 				count: 1
 			})
 		);
-		assert_eq!(Committees::<Test>::get(0, host).unwrap().to_vec(), committee);
-		assert_eq!(Sprint::committee_of(0, &host), committee);
+		assert_eq!(Seats::<Test>::get(0, host).unwrap().to_vec(), seats);
+		assert_eq!(Sprint::seats_of(0, &host), seats);
 		// The member's duties list the committed hosts it judges, with their commitments.
 		let duties = Sprint::duties(0, &member);
 		assert!(duties.contains(&(host, Commitment { root: [1; 32], count: 50 })));
 		assert!(duties.iter().all(|(h, _)| Sprint::committee_of(0, h).contains(&member)));
-		assert!(!Sprint::duties(0, &outsider).iter().any(|(h, _)| *h == host));
+		// An unreachable verdict counts its seats apart.
+		if let Some(&(second, n)) = seats.get(1) {
+			assert_ok!(Sprint::submit_verdicts(
+				worker(second),
+				0,
+				verdicts(&[(host, Verdict::Unreachable)])
+			));
+			assert_eq!(
+				Tallies::<Test>::get(0, host),
+				Tally { valid: held, invalid: 0, unreachable: n, votes: 2 }
+			);
+		}
 
 		// Bad input: named errors, nothing changes (a bad entry refuses the whole batch).
 		assert_noop!(
 			Sprint::submit_verdicts(worker(member), 0, verdicts(&[(host, Verdict::Invalid)])),
 			Error::<Test>::AlreadyVoted
 		);
+		if let Some(outsider) = outsider {
+			assert!(!Sprint::duties(0, &outsider).iter().any(|(h, _)| *h == host));
+			assert_noop!(
+				Sprint::submit_verdicts(worker(outsider), 0, verdicts(&[(host, Verdict::Invalid)])),
+				Error::<Test>::NotInCommittee
+			);
+		}
+		// The host itself never holds a seat on itself.
 		assert_noop!(
-			Sprint::submit_verdicts(worker(outsider), 0, verdicts(&[(host, Verdict::Invalid)])),
+			Sprint::submit_verdicts(worker(host), 0, verdicts(&[(host, Verdict::Valid)])),
 			Error::<Test>::NotInCommittee
 		);
 		assert_noop!(
@@ -489,8 +645,7 @@ fn committee_members_vote_once_in_the_validation_window() {
 			),
 			Error::<Test>::NotAWorkerKey
 		);
-		let other = Sprint::draw_committee(0, &2);
-		let m2 = other[0];
+		let m2 = Sprint::draw_seats(0, &2)[0].0;
 		assert_noop!(
 			Sprint::submit_verdicts(
 				worker(m2),
@@ -500,12 +655,11 @@ fn committee_members_vote_once_in_the_validation_window() {
 			Error::<Test>::AlreadyVoted
 		);
 		// After the Validation phase.
-		run_to(EpochStart::<Test>::get() + test_params().validation_end() as u64);
+		run_to(Sprint::epoch_info().settlement_start);
 		assert_noop!(
 			Sprint::submit_verdicts(worker(m2), 0, verdicts(&[(2, Verdict::Valid)])),
 			Error::<Test>::NotValidationWindow
 		);
-		check_state();
 	});
 }
 
@@ -527,28 +681,34 @@ fn sprint_events() -> Vec<Event<Test>> {
 		.collect()
 }
 
+/// Every seat holder of `host` votes `verdict`.
+fn all_seats_vote(host: AccountId, verdict: Verdict) {
+	for (v, _) in Sprint::draw_seats(CurrentEpoch::<Test>::get(), &host) {
+		vote(v, host, verdict);
+	}
+}
+
 #[test]
-fn a_full_epoch_accepts_rejects_and_slashes() {
-	// Hosts 1..=4 weigh 10..40; with committee_size 3 each host's committee is the other three.
-	ext_with_hosts(4).execute_with(|| {
+fn a_full_epoch_accepts_withholds_and_slashes_by_seats() {
+	// Hosts 1..=4 weigh 10..40; 8 seats each, drawn among the other three.
+	build_and_execute(ext_with_hosts(4), || {
 		to_commit_window();
 		for (h, count) in [(1u64, 100u64), (2, 200), (3, 300)] {
 			assert_ok!(Sprint::commit(RuntimeOrigin::signed(10 + h), 0, [h as u8; 32], count));
 		}
 		to_validation();
-		// Host 1: everyone votes valid. Host 2: everyone votes invalid (fraud). Host 3: only the
-		// lightest member votes, invalid: a minority can withhold acceptance, never slash.
-		for v in [2, 3, 4] {
-			vote(v, 1, Verdict::Valid);
-		}
-		for v in [1, 3, 4] {
-			vote(v, 2, Verdict::Invalid);
-		}
-		vote(1, 3, Verdict::Invalid);
+		// Host 1: every seat votes valid. Host 2: every seat votes invalid (fraud). Host 3: only
+		// its smallest seat holder votes, invalid: a minority withholds acceptance, never slashes.
+		all_seats_vote(1, Verdict::Valid);
+		all_seats_vote(2, Verdict::Invalid);
+		let seats3 = Sprint::draw_seats(0, &3);
+		let &(minority, minority_seats) = seats3.iter().min_by_key(|(_, n)| *n).unwrap();
+		assert!(minority_seats * 3 < 8 * 2, "{seats3:?}");
+		vote(minority, 3, Verdict::Invalid);
 		let treasury_before = Balances::balance(&TreasuryAccount::get());
 
 		// Settlement: 4 hosts judged, 2 per block, then the one accepted host paid.
-		let settle_start = EpochStart::<Test>::get() + test_params().validation_end() as u64;
+		let settle_start = Sprint::epoch_info().settlement_start;
 		run_to(settle_start);
 		assert!(!Sprint::is_settled(0), "two of four hosts judged in the first block");
 		assert!(SettlementCursor::<Test>::get().is_some());
@@ -559,90 +719,189 @@ fn a_full_epoch_accepts_rejects_and_slashes() {
 		run_to(settle_start + 2);
 		assert!(Sprint::is_settled(0));
 		assert_eq!(PayoutCursor::<Test>::get(), None);
+		assert_eq!(AcceptedCount::<Test>::get(0), 1);
+		assert_eq!(Accepted::<Test>::get(0, 0), Some(1));
 
-		// Weights of epoch 1: only the accepted host, at its count.
+		// Weights of epoch 1 (PROTOCOL §7): the accepted host at its count; the fraud 0; the
+		// host a minority withheld and the silent host keep their last weight (their first
+		// such epoch: Retention^0).
 		assert_eq!(Weights::<Test>::get(1, 1), 100);
 		assert_eq!(Weights::<Test>::get(1, 2), 0);
-		assert_eq!(Weights::<Test>::get(1, 3), 0);
-		assert_eq!(TotalWeight::<Test>::get(1), 100);
-		assert_eq!(ValidatorCount::<Test>::get(1), 1);
+		assert_eq!(Weights::<Test>::get(1, 3), 30);
+		assert_eq!(Weights::<Test>::get(1, 4), 40);
+		assert_eq!(TotalWeight::<Test>::get(1), 170);
+		assert_eq!(ValidatorCount::<Test>::get(1), 3);
 		assert_eq!(Hosts::<Test>::get(1).unwrap().last_weight, 100);
+		assert_eq!(Hosts::<Test>::get(2).unwrap().last_weight, 0);
+		assert_eq!(Hosts::<Test>::get(3).unwrap().last_weight, 30);
 		// The fraud lost half its bond to the treasury.
 		assert_eq!(hold_of(2), BOND / 2);
 		assert_eq!(Hosts::<Test>::get(2).unwrap().bond, BOND / 2);
 		assert_eq!(Balances::balance(&TreasuryAccount::get()), treasury_before + BOND / 2);
-		// The minority's target keeps its bond; the silent host counts a missed epoch.
+		// The minority's target keeps its bond; it and the silent host count a missed epoch.
 		assert_eq!(hold_of(3), BOND);
+		assert_eq!(Hosts::<Test>::get(3).unwrap().missed, 1);
 		assert_eq!(Hosts::<Test>::get(4).unwrap().missed, 1);
-		// Host 3's committee members 2 and 4 did not vote on it.
-		assert_eq!(MissedVotes::<Test>::get(0, 2), 1);
-		assert_eq!(MissedVotes::<Test>::get(0, 4), 1);
-		assert_eq!(MissedVotes::<Test>::get(0, 1), 0);
+		assert_eq!(Hosts::<Test>::get(1).unwrap().missed, 0);
+		// Host 3's other seat holders did not vote on it: a missed check each.
+		for (v, _) in &seats3 {
+			assert_eq!(MissedVotes::<Test>::get(0, v), (*v != minority) as u32, "validator {v}");
+		}
 
 		let events = sprint_events();
 		assert!(events.contains(&Event::HostAccepted { epoch: 0, host: 1, weight: 100 }));
 		assert!(events.contains(&Event::HostSlashed { epoch: 0, host: 2, amount: BOND / 2 }));
-		assert!(events.contains(&Event::HostRejected {
+		assert!(events.contains(&Event::HostNotAccepted {
 			epoch: 0,
 			host: 3,
 			valid: 0,
-			invalid: 10,
-			committee_weight: 10 + 20 + 40,
+			invalid: minority_seats,
+			unreachable: 0,
+			seats: 8,
+			weight: 30,
 		}));
 		assert!(events.contains(&Event::EpochSettled {
 			epoch: 0,
 			accepted: 1,
-			rejected: 1,
+			not_accepted: 1,
 			slashed: 1,
 			silent: 1,
 			deregistered: 0,
-			// Committed counts (accepted or not) plus the silent host's last weight.
-			expected_weight: 100 + 200 + 300 + 40,
-			next_total_weight: 100,
+			// PROTOCOL §8: the accepted count, and for everyone else what it is expected to
+			// keep (the fraud too: framing pays nobody). No claimed count that was not accepted.
+			expected_weight: 100 + 20 + 30 + 40,
+			next_total_weight: 170,
 		}));
-		check_state();
 
 		// Epoch 1 starts on time with the new validator set.
 		run_to(21);
 		assert_eq!(CurrentEpoch::<Test>::get(), 1);
-		check_state();
+	});
+}
+
+#[test]
+fn acceptance_needs_strictly_more_than_the_threshold_of_all_seats() {
+	let t = Perbill::from_rational(2u32, 3u32);
+	// 2/3 of 32 seats is 21.33: 22 accept, 21 do not.
+	assert!(Tally::more_than(22, 32, t));
+	assert!(!Tally::more_than(21, 32, t));
+	// Exactly at the threshold is not more: 60 % of 30 seats is 18.
+	assert!(!Tally::more_than(18, 30, Perbill::from_percent(60)));
+	assert!(Tally::more_than(19, 30, Perbill::from_percent(60)));
+	// No seats: nothing is more than a share of nothing.
+	assert!(!Tally::more_than(0, 0, t));
+	// No overflow at the extremes.
+	assert!(Tally::more_than(u32::MAX, u32::MAX, Perbill::from_percent(90)));
+}
+
+#[test]
+fn an_unreachable_host_is_not_slashed_and_keeps_its_decayed_weight() {
+	// Host 1 (weight 10) commits every epoch, and every seat votes `Unreachable` (a DDoS).
+	build_and_execute(ext_with_hosts(4), || {
+		let mut expected = 10u64;
+		for epoch in 0..5u32 {
+			assert_eq!(CurrentEpoch::<Test>::get(), epoch);
+			to_commit_window();
+			assert_ok!(Sprint::commit(RuntimeOrigin::signed(11), epoch, [1; 32], 500));
+			to_validation();
+			all_seats_vote(1, Verdict::Unreachable);
+			run_to(EpochStart::<Test>::get() + 20);
+			// Its bond is intact; its weight decays by Retention (90 %) per epoch after the
+			// first: 10, 9, 8 (8.1 rounded down), 7, ...
+			assert_eq!(hold_of(1), BOND, "epoch {epoch}");
+			assert_eq!(Weights::<Test>::get(epoch + 1, 1), expected, "epoch {epoch}");
+			assert_eq!(Hosts::<Test>::get(1).unwrap().missed, epoch + 1);
+			assert_eq!(Hosts::<Test>::get(1).unwrap().last_weight, 10);
+			expected = Perbill::from_percent(90).saturating_pow(epoch as usize + 1).mul_floor(10);
+		}
+		assert!(!sprint_events()
+			.iter()
+			.any(|e| matches!(e, Event::HostSlashed { .. } | Event::HostAccepted { host: 1, .. })));
+	});
+}
+
+#[test]
+fn a_lone_validator_is_accepted_and_nobody_else_unchecked() {
+	// One genesis host: it has no seats, and nobody else can check it.
+	build_and_execute(ext_with_hosts(1), || {
+		to_commit_window();
+		assert_ok!(Sprint::commit(RuntimeOrigin::signed(11), 0, [1; 32], 7));
+		run_to(21);
+		assert_eq!(Weights::<Test>::get(1, 1), 7);
+	});
+	// No validator at all: a committing host has no seats and is not accepted unchecked.
+	build_and_execute(build_ext(vec![(1, 11, b"https://h1.example".to_vec(), 0)]), || {
+		assert_eq!(ValidatorCount::<Test>::get(0), 0);
+		to_commit_window();
+		assert_ok!(Sprint::commit(RuntimeOrigin::signed(11), 0, [1; 32], 7));
+		run_to(21);
+		assert_eq!(Weights::<Test>::get(1, 1), 0);
+		assert!(sprint_events().contains(&Event::HostNotAccepted {
+			epoch: 0,
+			host: 1,
+			valid: 0,
+			invalid: 0,
+			unreachable: 0,
+			seats: 0,
+			weight: 0,
+		}));
 	});
 }
 
 #[test]
 fn settlement_is_spread_over_blocks_and_the_epoch_waits_for_it() {
-	ext_with_hosts(8).execute_with(|| {
+	build_and_execute(ext_with_hosts(8), || {
 		// From epoch 1: a one-block Settlement phase, too short for 8 hosts at 2 per block.
 		let mut p = test_params();
-		p.validation_length = 11;
+		p.validation_length = 9;
 		assert_ok!(Sprint::set_params(RuntimeOrigin::root(), p));
+		// Epoch 0 (from block 1): settlement from block 17, 8 hosts judged in 4 blocks and paid
+		// in the fifth (block 21, after that block's epoch check): epoch 1 starts at block 22.
 		run_to(21);
+		assert_eq!(CurrentEpoch::<Test>::get(), 0, "the epoch waits for its settlement");
+		run_to(22);
 		assert_eq!(CurrentEpoch::<Test>::get(), 1);
 		assert!(Sprint::is_settled(0));
-		// Epoch 1 would end at block 41; settlement starts at 40 and needs 4 blocks to judge
-		// and one to pay (nobody: all 8 hosts were silent).
-		run_to(41);
+		// Epoch 1 would end at block 42; Validation runs [32, 41), settlement starts at 41 and
+		// needs 4 blocks to judge and one to pay (nobody: all 8 hosts were silent).
+		run_to(42);
 		assert_eq!(CurrentEpoch::<Test>::get(), 1, "the epoch waits for its settlement");
 		assert!(!Sprint::is_settled(1));
-		run_to(44);
+		run_to(45);
 		assert!(Sprint::is_settled(1));
 		assert_eq!(CurrentEpoch::<Test>::get(), 1);
-		run_to(45);
+		run_to(46);
 		assert_eq!(CurrentEpoch::<Test>::get(), 2);
-		assert_eq!(EpochStart::<Test>::get(), 45);
-		// Every host was settled exactly once per epoch: 8 silent hosts, missed twice.
+		assert_eq!(EpochStart::<Test>::get(), 46);
+		// Every host was settled exactly once per epoch: 8 silent hosts, missed twice, keeping
+		// Retention^1 of their weight in epoch 2.
 		assert!(Hosts::<Test>::iter().all(|(_, i)| i.missed == 2));
+		assert_eq!(Weights::<Test>::get(2, 8), 72);
 	});
 }
 
 #[test]
-fn a_lone_validator_is_accepted() {
-	// One genesis host: its committee is empty, nobody can check it.
-	ext_with_hosts(1).execute_with(|| {
-		to_commit_window();
-		assert_ok!(Sprint::commit(RuntimeOrigin::signed(11), 0, [1; 32], 7));
-		run_to(21);
-		assert_eq!(Weights::<Test>::get(1, 1), 7);
+fn a_host_silent_for_too_long_is_deregistered_with_its_bond() {
+	build_and_execute(ext_with_hosts(2), || {
+		// Host 2 commits and is accepted every epoch; host 1 is silent. With Retention 90 % and
+		// MaxMissedEpochs 14, host 1 goes in its 15th silent epoch.
+		for epoch in 0..15u32 {
+			to_commit_window();
+			assert_ok!(Sprint::commit(RuntimeOrigin::signed(12), epoch, [2; 32], 20));
+			to_validation();
+			all_seats_vote(2, Verdict::Valid);
+			run_to(EpochStart::<Test>::get() + 20);
+			if epoch < 14 {
+				assert_eq!(Hosts::<Test>::get(1).unwrap().missed, epoch + 1);
+			}
+		}
+		assert!(Hosts::<Test>::get(1).is_none());
+		assert_eq!(hold_of(1), 0);
+		assert!(sprint_events().contains(&Event::HostDeregistered {
+			host: 1,
+			missed: 15,
+			bond: BOND
+		}));
 	});
 }
 
@@ -650,18 +909,17 @@ fn a_lone_validator_is_accepted() {
 fn old_epochs_are_forgotten_a_few_keys_per_block() {
 	let mut ext = ext_with_hosts(4);
 	ext.execute_with(|| {
-		// Epoch 0 with commitments, votes, committees, tallies and settlement records.
+		// Epoch 0 with commitments, votes, seats, tallies and settlement records.
 		to_commit_window();
 		for h in 1..=3u64 {
 			assert_ok!(Sprint::commit(RuntimeOrigin::signed(10 + h), 0, [h as u8; 32], 10 * h));
 		}
 		to_validation();
-		for v in [2, 3, 4] {
-			vote(v, 1, Verdict::Valid);
-		}
+		all_seats_vote(1, Verdict::Valid);
 		run_to(21);
 		assert_eq!(Commitments::<Test>::iter_prefix(0).count(), 3);
-		assert_eq!(Votes::<Test>::iter_prefix((0,)).count(), 3);
+		assert!(Votes::<Test>::iter_prefix((0,)).count() > 0);
+		assert_eq!(AcceptedCount::<Test>::get(0), 1);
 		// Still kept in epoch 1 (the previous epoch).
 		run_to(41);
 		assert_eq!(CurrentEpoch::<Test>::get(), 2);
@@ -687,9 +945,11 @@ fn old_epochs_are_forgotten_a_few_keys_per_block() {
 		assert_eq!(Weights::<Test>::iter_prefix(0).count(), 0);
 		assert_eq!(Validators::<Test>::iter_prefix(0).count(), 0);
 		assert_eq!(ValidatorIndex::<Test>::iter_prefix(0).count(), 0);
-		assert_eq!(Committees::<Test>::iter_prefix(0).count(), 0);
+		assert_eq!(Seats::<Test>::iter_prefix(0).count(), 0);
 		assert_eq!(Votes::<Test>::iter_prefix((0,)).count(), 0);
 		assert_eq!(Tallies::<Test>::iter_prefix(0).count(), 0);
+		assert_eq!(Accepted::<Test>::iter_prefix(0).count(), 0);
+		assert_eq!(AcceptedCount::<Test>::get(0), 0);
 		assert_eq!(MissedVotes::<Test>::iter_prefix(0).count(), 0);
 		assert_eq!(TotalWeight::<Test>::get(0), 0);
 		// Epoch 1's records are still there.

@@ -4,12 +4,11 @@ use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use gonka_primitives::ModelConfig;
 use polkadot_sdk::{
 	frame_support::{pallet_prelude::ConstU32, BoundedVec},
-	sp_runtime::Perbill,
+	sp_runtime::{PerThing, Perbill},
 };
 use scale_info::TypeInfo;
 
-/// An epoch number, counted from 0 at genesis.
-pub type EpochIndex = u32;
+pub use gonka_primitives::{EpochIndex, Verdict, HIT_TOLERANCE_UNIT, MAX_LEAVES};
 
 /// The most bytes of a host's endpoint URL.
 pub const MAX_ENDPOINT_LEN: u32 = 256;
@@ -46,13 +45,15 @@ pub struct SprintParams<Balance> {
 	pub commit_grace: u32,
 	/// Blocks of the Validation phase, after the Commit phase.
 	pub validation_length: u32,
-	/// Validators per committed host (everyone when there are fewer).
+	/// Seats per committed host (PROTOCOL §6): drawn with replacement by weight, one vote each.
+	/// Between [`MIN_COMMITTEE_SIZE`] and the runtime's `MaxCommitteeSize`.
 	pub committee_size: u32,
 	/// Leaves each validator samples per host.
 	pub sample_size: u32,
 	/// The most leaves one commitment may declare.
 	pub max_count: u64,
-	/// Share of a committee's weight that must vote valid (or invalid, to slash).
+	/// Share of all seats that must vote `Valid` to accept (or `Invalid`, to slash): strictly
+	/// more than this. Between 1/2 and 9/10.
 	pub accept_threshold: Perbill,
 	/// Share of the bond a host found fraudulent loses.
 	pub fraud_slash: Perbill,
@@ -62,53 +63,76 @@ pub struct SprintParams<Balance> {
 	pub host_bond: Balance,
 	/// The Sprint's model (PROTOCOL §4).
 	pub model: ModelConfig,
+	/// The hit tolerance `ε` in billionths of a unit of distance ([`HIT_TOLERANCE_UNIT`]): a
+	/// validator counts a sampled leaf as a mismatch when its f32 distance is not below
+	/// `r_target + ε` (PROTOCOL §4.5). In (0, [`MAX_HIT_TOLERANCE`]].
+	pub hit_tolerance: u32,
 }
 
-/// `PROTOCOL.md`'s mainnet defaults: one-day epochs of 6 s blocks, a 5-minute Sprint, 2 minutes
-/// to commit, 1 hour of validation, committees of 16, samples of 200, acceptance at 2/3, half
-/// the bond slashed for fraud, the `h100` model. The bond has no default (0): genesis sets it.
+/// `PROTOCOL.md`'s mainnet defaults: one-day epochs of 6 s blocks, a 5-minute Sprint, 1 minute
+/// to commit, 1 hour of validation, 32 seats, samples of 200, acceptance at 2/3, half the bond
+/// slashed for fraud, the `h100` model, `ε` = 1e-5. The bond has no default (0): genesis sets it.
 impl<Balance: Default> Default for SprintParams<Balance> {
 	fn default() -> Self {
 		Self {
 			epoch_length: 14_400,
 			sprint_length: 50,
-			commit_grace: 20,
+			commit_grace: 10,
 			validation_length: 600,
-			committee_size: 16,
+			committee_size: 32,
 			sample_size: 200,
 			max_count: MAX_LEAVES,
 			accept_threshold: Perbill::from_rational(2u32, 3u32),
 			fraud_slash: Perbill::from_percent(50),
 			host_bond: Balance::default(),
 			model: ModelConfig::h100(),
+			hit_tolerance: DEFAULT_HIT_TOLERANCE,
 		}
 	}
 }
 
-/// The most leaves a commitment may declare (the kernels' Merkle limit, 2^24).
-pub const MAX_LEAVES: u64 = 1 << 24;
+/// The fewest seats a committee may have (PROTOCOL §11).
+pub const MIN_COMMITTEE_SIZE: u32 = 8;
+
+/// The default hit tolerance `ε` = 1e-5 in [`HIT_TOLERANCE_UNIT`]s.
+pub const DEFAULT_HIT_TOLERANCE: u32 = 10_000;
+
+/// The largest hit tolerance `ε` = 1e-3 in [`HIT_TOLERANCE_UNIT`]s (PROTOCOL §11): wider would
+/// let near-misses pass as hits.
+pub const MAX_HIT_TOLERANCE: u32 = 1_000_000;
 
 impl<Balance> SprintParams<Balance> {
-	/// Offset of the first block after the Commit phase.
+	/// Offset of the first block of the Commit phase. Block 0 of an epoch fixes the epoch seed
+	/// (from the relay randomness it carries, PROTOCOL §3); the Sprint's `sprint_length` blocks
+	/// are counted from the next one.
+	pub fn commit_start(&self) -> u32 {
+		self.sprint_length.saturating_add(1)
+	}
+
+	/// Offset of the first block after the Commit phase: the first block of the seed gap.
 	pub fn commit_end(&self) -> u32 {
-		self.sprint_length.saturating_add(self.commit_grace)
+		self.commit_start().saturating_add(self.commit_grace)
 	}
 
-	/// Offset of the first block after the Validation phase (the settlement block).
-	pub fn validation_end(&self) -> u32 {
-		self.commit_end().saturating_add(self.validation_length)
+	/// Offset of the earliest first block of Validation: the seed gap takes at least one block
+	/// (the sampling seed is fixed at the end of a block after the last Commit block).
+	pub fn earliest_validation_start(&self) -> u32 {
+		self.commit_end().saturating_add(1)
 	}
 
-	/// The phase of the block at `offset` from the epoch's first block.
-	pub fn phase_at(&self, offset: u32) -> Phase {
-		if offset < self.sprint_length {
+	/// The phase of the block at `offset` from the epoch's first block, when Validation began at
+	/// offset `validation_start` (`None`: the sampling seed is not fixed yet).
+	pub fn phase_at(&self, offset: u32, validation_start: Option<u32>) -> Phase {
+		if offset < self.commit_start() {
 			Phase::Sprint
 		} else if offset < self.commit_end() {
 			Phase::Commit
-		} else if offset < self.validation_end() {
-			Phase::Validation
 		} else {
-			Phase::Settlement
+			match validation_start {
+				Some(v) if offset >= v.saturating_add(self.validation_length) => Phase::Settlement,
+				Some(v) if offset >= v => Phase::Validation,
+				_ => Phase::SeedGap,
+			}
 		}
 	}
 }
@@ -131,6 +155,9 @@ pub enum Phase {
 	Sprint,
 	/// Hosts submit `commit`.
 	Commit,
+	/// Commits are closed; the sampling seed waits for relay randomness strictly newer than the
+	/// relay parent of the last Commit block (PROTOCOL §3). At least one block.
+	SeedGap,
 	/// Validators sample, fetch, re-compute and vote.
 	Validation,
 	/// Verdicts are tallied (from the first block after Validation to the epoch's end).
@@ -156,13 +183,16 @@ pub struct EpochInfo<BlockNumber> {
 	pub phase: Phase,
 	/// The current block.
 	pub block: BlockNumber,
-	/// The epoch's first block (its Sprint's first block).
+	/// The epoch's first block: it fixes the epoch seed; the Sprint's blocks follow it.
 	pub start: BlockNumber,
 	/// First block of the Commit phase.
 	pub commit_start: BlockNumber,
-	/// First block of the Validation phase.
+	/// First block after the Commit phase (the seed gap's first block).
+	pub commit_end: BlockNumber,
+	/// First block of the Validation phase: the real one once the sampling seed is fixed,
+	/// otherwise the earliest it can be.
 	pub validation_start: BlockNumber,
-	/// First block of settlement.
+	/// First block of settlement (from `validation_start`).
 	pub settlement_start: BlockNumber,
 	/// First block of the next epoch (with the current `epoch_length`).
 	pub next_epoch_start: BlockNumber,
@@ -179,10 +209,11 @@ pub struct HostInfo<AccountId, Balance> {
 	pub worker_key: AccountId,
 	/// The bond held from the host account.
 	pub bond: Balance,
-	/// Its last accepted weight (for the expected-weight denominator, §8). The weight of each
-	/// epoch is in the `Weights` map.
+	/// Its last accepted weight (for the expected-weight denominator, §8, and the retained
+	/// weight of §7). The weight of each epoch is in the `Weights` map.
 	pub last_weight: u64,
-	/// Epochs missed in a row.
+	/// Epochs in a row it was not accepted (did not commit, or was not accepted): in its `m`-th
+	/// such epoch it keeps `Retention^(m−1) · last_weight` (§7).
 	pub missed: u32,
 	/// The epoch it registered in.
 	pub since: EpochIndex,
@@ -208,27 +239,8 @@ pub struct Commitment {
 	pub count: u64,
 }
 
-/// A validator's judgement of a host's commitment (PROTOCOL §6).
-#[derive(
-	Clone,
-	Copy,
-	PartialEq,
-	Eq,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-	Debug,
-)]
-pub enum Verdict {
-	/// The sample checked out.
-	Valid,
-	/// Too many mismatches, or the host did not answer.
-	Invalid,
-}
-
-/// The votes on one host's commitment so far, by committee weight.
+/// The votes on one host's commitment so far, in seats (PROTOCOL §6): a validator's verdict
+/// counts once per seat it holds.
 #[derive(
 	Clone,
 	Copy,
@@ -243,12 +255,53 @@ pub enum Verdict {
 	Debug,
 )]
 pub struct Tally {
-	/// Weight of the members that voted valid.
-	pub valid: u64,
-	/// Weight of the members that voted invalid.
-	pub invalid: u64,
-	/// Members that voted.
+	/// Seats whose holder voted `Valid`.
+	pub valid: u32,
+	/// Seats whose holder voted `Invalid`.
+	pub invalid: u32,
+	/// Seats whose holder voted `Unreachable`.
+	pub unreachable: u32,
+	/// Validators that voted (each once, whatever its seats).
 	pub votes: u32,
+}
+
+impl Tally {
+	/// Whether `part` of `seats` is strictly more than `threshold` of them (exact integers).
+	pub fn more_than(part: u32, seats: u32, threshold: Perbill) -> bool {
+		(part as u64).saturating_mul(Perbill::ACCURACY as u64)
+			> (threshold.deconstruct() as u64).saturating_mul(seats as u64)
+	}
+}
+
+/// What settlement decides for a committed host (PROTOCOL §6).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Outcome {
+	/// More than the threshold of all seats voted `Valid`.
+	Accepted,
+	/// More than the threshold of all seats voted `Invalid`.
+	Slashed,
+	/// Anything else: no pay, no slash, retained weight.
+	NotAccepted,
+}
+
+impl Outcome {
+	/// The outcome of `tally` over `seats` seats with `threshold`; `sole_validator`: the host
+	/// has no seats because it is the epoch's only validator (then accepted).
+	pub fn of(tally: &Tally, seats: u32, threshold: Perbill, sole_validator: bool) -> Self {
+		if sole_validator && seats == 0 {
+			return Self::Accepted;
+		}
+		if seats == 0 {
+			return Self::NotAccepted;
+		}
+		if Tally::more_than(tally.valid, seats, threshold) {
+			Self::Accepted
+		} else if Tally::more_than(tally.invalid, seats, threshold) {
+			Self::Slashed
+		} else {
+			Self::NotAccepted
+		}
+	}
 }
 
 /// Counts of an epoch's settlement so far.
@@ -267,7 +320,8 @@ pub struct Tally {
 )]
 pub struct SettlementStatsRecord {
 	pub accepted: u32,
-	pub rejected: u32,
+	/// Committed hosts neither accepted nor slashed.
+	pub not_accepted: u32,
 	pub slashed: u32,
 	/// Registered hosts that did not commit.
 	pub silent: u32,
@@ -299,4 +353,24 @@ pub fn is_valid_endpoint(endpoint: &[u8]) -> bool {
 	};
 	let host_end = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
 	host_end > 0 && rest.iter().all(|&b| b.is_ascii_graphic())
+}
+
+/// A block's relay parent and its randomness ([`crate::Pallet::note_relay_block`]).
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub struct NotedRelayBlock {
+	/// The relay parent's block number.
+	pub number: u32,
+	/// BABE's VRF output of the relay parent; `None` when its state proof carried none.
+	pub randomness: Option<[u8; 32]>,
 }

@@ -300,9 +300,11 @@ parameter_types! {
 /// this bounds storage, not a block's work.
 pub const MAX_HOSTS: u32 = 10_000;
 
-/// Notes, in every block's parachain inherent, the relay chain's randomness of its relay parent
+/// Notes, in every block's parachain inherent, the block's relay parent and its randomness
 /// (BABE's per-block VRF output, `CURRENT_BLOCK_RANDOMNESS`, which collators put in the verified
-/// relay-chain state proof) for the sprint pallet's seeds (PROTOCOL §3).
+/// relay-chain state proof) for the sprint pallet's seeds (PROTOCOL §3). Parachain-system stores
+/// the validation data before it hands over the proof, so the relay parent's number is read
+/// from there.
 pub struct NoteRelayRandomness;
 
 impl cumulus_pallet_parachain_system::OnSystemEvent for NoteRelayRandomness {
@@ -313,8 +315,8 @@ impl cumulus_pallet_parachain_system::OnSystemEvent for NoteRelayRandomness {
 	fn on_relay_state_proof(
 		proof: &cumulus_pallet_parachain_system::RelayChainStateProof,
 	) -> Weight {
-		// BABE stores it as `Option<Randomness>`; absent or `None` (a secondary plain slot, or
-		// the mocked relay chain of `--dev`) leaves the pallet on its parent-hash fallback.
+		// BABE stores it as `Option<Randomness>`; absent, unproven or `None` (a secondary plain
+		// slot, or the mocked relay chain of `--dev`) is no randomness for this block.
 		let randomness = proof
 			.read_optional_entry::<Option<[u8; 32]>>(
 				cumulus_primitives_core::relay_chain::well_known_keys::CURRENT_BLOCK_RANDOMNESS,
@@ -322,21 +324,23 @@ impl cumulus_pallet_parachain_system::OnSystemEvent for NoteRelayRandomness {
 			.ok()
 			.flatten()
 			.flatten();
-		Sprint::note_relay_randomness(randomness)
+		let number = cumulus_pallet_parachain_system::ValidationData::<Runtime>::get()
+			.map_or(0, |data| data.relay_parent_number);
+		Sprint::note_relay_block(number, randomness)
+			.saturating_add(<Runtime as frame_system::Config>::DbWeight::get().reads(1))
 	}
 }
 
-/// The sprint pallet. Epoch seeds come from the relay chain's randomness
-/// (`RelayChainRandomness`, noted by `NoteRelayRandomness`); where there is none — `--dev`, whose
-/// relay chain is mocked — from the parent block hash mixed with the epoch, PROTOCOL §3's dev-mode
-/// source.
+/// The sprint pallet. Seeds come from the relay chain's randomness (`RelayChainRandomness`, noted
+/// by `NoteRelayRandomness`); on the dev chain (genesis `devSeeds`, `--dev`, whose relay chain is
+/// mocked) from the parent hash, PROTOCOL §3's dev-mode source.
 impl pallet_sprint::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Randomness = pallet_sprint::RelayChainRandomness<Runtime>;
 	type MaxHosts = ConstU32<MAX_HOSTS>;
 	type MaxCommitteeSize = ConstU32<64>;
-	// A batch is weighed as if each verdict drew a committee of `MaxCommitteeSize` among
+	// A batch is weighed as if each verdict drew `MaxCommitteeSize` seats among
 	// `MAX_HOSTS` validators (~250 KB of proof each by the benchmarks); 8 keep a full batch well
 	// inside one extrinsic's proof limit.
 	type MaxVerdictBatch = ConstU32<8>;

@@ -31,9 +31,13 @@ polkadot_sdk::sp_api::decl_runtime_apis! {
 		fn weight(epoch: EpochIndex, host: AccountId) -> u64;
 		/// The sampling seed of `epoch`, once its Validation phase began.
 		fn sampling_seed(epoch: EpochIndex) -> Option<[u8; 32]>;
-		/// The committee of `host` in `epoch` (empty before the sampling seed is fixed).
+		/// The distinct validators holding seats on `host` in `epoch` (empty before the sampling
+		/// seed is fixed).
 		fn committee(epoch: EpochIndex, host: AccountId) -> Vec<AccountId>;
-		/// What `validator` must check in `epoch`: the committed hosts whose committee it sits
+		/// The seats of `host` in `epoch`: each validator holding seats and how many (PROTOCOL
+		/// §6; empty before the sampling seed is fixed).
+		fn seats(epoch: EpochIndex, host: AccountId) -> Vec<(AccountId, u32)>;
+		/// What `validator` must check in `epoch`: the committed hosts it holds seats
 		/// on, with their commitments.
 		fn duties(epoch: EpochIndex, validator: AccountId) -> Vec<(AccountId, Commitment)>;
 		/// The votes on `host` so far.
