@@ -285,8 +285,9 @@ pub struct Judged {
 
 /// Judges `hosts` in rounds (at most 8 fetches at once): a host whose answer could be judged is
 /// handed to `on_judged` at the end of its round; the others are fetched again after a pause
-/// (1 s doubling to 5 s). When `give_up()` says the window is closing, every host still without
-/// a usable answer is judged `Unreachable`. Returns when every host was handed over (or `on_judged`
+/// (1 s doubling to 5 s, cut short when the window closes). When `give_up()` says the window is
+/// closing, every host still without a usable answer is judged `Unreachable` at once, without
+/// another fetch, so its verdict can still be included. Returns when every host was handed over (or `on_judged`
 /// failed: its error).
 pub async fn judge_hosts<G, F, Fut>(
 	client: &ProofClient,
@@ -360,8 +361,26 @@ where
 			on_judged(ready).await?;
 		}
 		if !pending.is_empty() {
-			tokio::time::sleep(delay).await;
+			// Wait out the back-off, but not past the moment the window closes: the verdicts of
+			// the hosts still without an answer must reach the chain while it accepts them.
+			let until = tokio::time::Instant::now() + delay;
+			while tokio::time::Instant::now() < until && !give_up() {
+				tokio::time::sleep(Duration::from_millis(250)).await;
+			}
 			delay = (delay * 2).min(Duration::from_secs(5));
+			if give_up() {
+				let last: Vec<Judged> = pending
+					.drain(..)
+					.map(|(host, attempts, last_error)| Judged {
+						host,
+						verdict: Verdict::Unreachable,
+						judgement: None,
+						attempts,
+						last_error,
+					})
+					.collect();
+				on_judged(last).await?;
+			}
 		}
 	}
 	Ok(())
