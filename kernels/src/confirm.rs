@@ -36,7 +36,7 @@ impl<S: Backend, C: Backend> Confirmed<S, C> {
 				confirm.config()
 			)));
 		}
-		if !(margin >= 0.0 && margin.is_finite()) {
+		if margin.is_nan() || margin < 0.0 || margin.is_infinite() {
 			return Err(KernelError::Mismatch(format!("the search margin {margin} is not ≥ 0")));
 		}
 		Ok(Self { search, confirm, margin, candidates: 0, searched: 0 })
