@@ -305,7 +305,24 @@ where
 	let mut pending: Vec<(HostToJudge, u32, Option<String>)> =
 		hosts.into_iter().map(|h| (h, 0, None)).collect();
 	let mut delay = Duration::from_secs(1);
+	let mut first = true;
 	while !pending.is_empty() {
+		// Every host gets one attempt; after that, once the window is closing, whoever gave no
+		// usable answer is judged at once, so the verdicts still reach the chain.
+		if !first && give_up() {
+			let unreachable = pending
+				.drain(..)
+				.map(|(host, attempts, last_error)| Judged {
+					host,
+					verdict: Verdict::Unreachable,
+					judgement: None,
+					attempts,
+					last_error,
+				})
+				.collect();
+			return on_judged(unreachable).await;
+		}
+		first = false;
 		let slots = Arc::new(tokio::sync::Semaphore::new(8));
 		let handles: Vec<_> = pending
 			.iter()
@@ -346,41 +363,16 @@ where
 			}
 		}
 		pending = still;
-		if !pending.is_empty() && give_up() {
-			for (host, attempts, last) in pending.drain(..) {
-				ready.push(Judged {
-					host,
-					verdict: Verdict::Unreachable,
-					judgement: None,
-					attempts,
-					last_error: last,
-				});
-			}
-		}
 		if !ready.is_empty() {
 			on_judged(ready).await?;
 		}
 		if !pending.is_empty() {
-			// Wait out the back-off, but not past the moment the window closes: the verdicts of
-			// the hosts still without an answer must reach the chain while it accepts them.
+			// Wait out the back-off, but not past the moment the window closes.
 			let until = tokio::time::Instant::now() + delay;
 			while tokio::time::Instant::now() < until && !give_up() {
 				tokio::time::sleep(Duration::from_millis(250)).await;
 			}
 			delay = (delay * 2).min(Duration::from_secs(5));
-			if give_up() {
-				let last: Vec<Judged> = pending
-					.drain(..)
-					.map(|(host, attempts, last_error)| Judged {
-						host,
-						verdict: Verdict::Unreachable,
-						judgement: None,
-						attempts,
-						last_error,
-					})
-					.collect();
-				on_judged(last).await?;
-			}
 		}
 	}
 	Ok(())
