@@ -137,7 +137,8 @@ pub fn run(args: DevnetArgs) -> Result<(), String> {
 	)?];
 	for (name, _, worker, port) in dev_workers() {
 		let mut cmd = Command::new(&worker_bin);
-		cmd.args(["run", "--no-progress", "--node", &rpc])
+		// The dev chain's endpoints are on 127.0.0.1.
+		cmd.args(["run", "--no-progress", "--allow-private-endpoints", "--node", &rpc])
 			.arg("--listen")
 			.arg(format!("127.0.0.1:{port}"))
 			.arg("--data-dir")
@@ -194,7 +195,7 @@ async fn live_view(rpc: &str, epochs: u32, procs: &mut [Proc]) -> Result<(), Str
 			Err(e) => return Err(format!("the node's RPC did not come up: {e}")),
 		}
 	};
-	let http = ProofClient::new(Duration::from_secs(2));
+	let http = ProofClient::new(Duration::from_secs(2)).allow_private_addresses(true);
 	let mut rows: Vec<Row> = dev_workers()
 		.into_iter()
 		.map(|(name, host, _, port)| Row {

@@ -72,6 +72,19 @@ impl WorkerKey {
 		format!("0x{}", hex::encode(self.pair.public().0))
 	}
 
+	/// The proof that this key is `host`'s worker key on the chain of `genesis_hash` (PROTOCOL
+	/// §1): its signature over `"gonka/worker-key" ‖ SCALE(host) ‖ genesis hash`, what
+	/// `sprint.register_host` and `sprint.set_worker_key` take as `key_proof`.
+	pub fn key_proof(
+		&self,
+		host: &polkadot_sdk::sp_runtime::AccountId32,
+		genesis_hash: &[u8],
+	) -> polkadot_sdk::sp_runtime::MultiSignature {
+		use polkadot_sdk::sp_core::Pair;
+		let message = gonka_primitives::worker_key_message(host, genesis_hash);
+		polkadot_sdk::sp_runtime::MultiSignature::Sr25519(self.pair.sign(&message))
+	}
+
 	/// From a secret URI; `origin` names where it came from in errors (never the secret).
 	pub fn from_suri(suri: &str, origin: &str) -> Result<Self, KeyError> {
 		let pair = sr25519::Pair::from_string(suri, None).map_err(|e| KeyError::BadSecret {
@@ -195,6 +208,24 @@ mod tests {
 		// Never overwritten.
 		assert!(matches!(WorkerKey::generate(&path), Err(KeyError::Exists { .. })));
 		assert_eq!(WorkerKey::from_file(&path).unwrap().address(), key.address());
+	}
+
+	/// The proof verifies as the runtime checks it: by this key, for this host and chain only.
+	#[test]
+	fn key_proofs_bind_the_host_and_the_chain() {
+		use polkadot_sdk::sp_runtime::{traits::Verify, AccountId32};
+		let key = WorkerKey::from_suri("//Dave", "test").unwrap();
+		let worker: AccountId32 = key.pair().public().into();
+		let host = AccountId32::new([1; 32]);
+		let genesis = [7u8; 32];
+		let proof = key.key_proof(&host, &genesis);
+		let message = |h: &AccountId32, g: &[u8]| gonka_primitives::worker_key_message(h, g);
+		assert!(proof.verify(&message(&host, &genesis)[..], &worker));
+		assert!(!proof.verify(&message(&AccountId32::new([2; 32]), &genesis)[..], &worker));
+		assert!(!proof.verify(&message(&host, &[8u8; 32])[..], &worker));
+		let other: AccountId32 =
+			WorkerKey::from_suri("//Eve", "test").unwrap().pair().public().into();
+		assert!(!proof.verify(&message(&host, &genesis)[..], &other));
 	}
 
 	#[test]

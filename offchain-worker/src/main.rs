@@ -27,7 +27,7 @@ enum Command {
 	/// Runs the worker: follows the chain, computes each epoch's Sprint, commits, serves proofs
 	/// and validates the hosts whose committee it sits on.
 	Run(RunArgs),
-	/// Registers the host: sends sprint.register_host(endpoint, worker key), signed by the host
+	/// Registers the host: sends sprint.register_host(endpoint, worker key, key proof), signed by the host
 	/// account (its key from --host-key-file or GONKA_HOST_SURI), reserving the host bond.
 	Register(RegisterArgs),
 	/// Worker keys (sr25519). Secrets never go on the command line: they live in a key file
@@ -88,6 +88,11 @@ struct RunArgs {
 	/// No live progress bar (logs only).
 	#[arg(long)]
 	no_progress: bool,
+	/// DEVELOPMENT NETWORKS ONLY: also fetch proofs from loopback, private, link-local and
+	/// multicast addresses. Without it the validator refuses them (PROTOCOL §1), so a host
+	/// cannot point the committee at internal services.
+	#[arg(long, env = "GONKA_WORKER_ALLOW_PRIVATE_ENDPOINTS")]
+	allow_private_endpoints: bool,
 	/// FOR NETWORK TESTS ONLY: commit N made-up hits instead of computing. The host is slashed.
 	#[arg(long, hide = true)]
 	cheat_made_up_hits: Option<u64>,
@@ -129,6 +134,22 @@ enum KeyCommand {
 		#[arg(long, env = "GONKA_WORKER_KEY_FILE")]
 		key_file: Option<PathBuf>,
 	},
+	/// Prints the worker key's `key_proof` for a host account, to pass to
+	/// `sprint.register_host` or `sprint.set_worker_key` from Polkadot.js apps: the key's
+	/// signature over ("gonka/worker-key" ‖ host ‖ genesis hash).
+	Proof {
+		/// The key file (default: the secret URI in GONKA_WORKER_SURI).
+		#[arg(long, env = "GONKA_WORKER_KEY_FILE")]
+		key_file: Option<PathBuf>,
+		/// The host account (SS58) that will sign `register_host` or `set_worker_key`.
+		#[arg(long)]
+		host: String,
+		/// The chain's genesis hash (0x-hex); read from --node when not given.
+		#[arg(long)]
+		genesis_hash: Option<String>,
+		#[command(flatten)]
+		node: NodeArgs,
+	},
 }
 
 fn init_logs() {
@@ -157,6 +178,9 @@ fn main() -> ExitCode {
 		Command::Key(KeyCommand::Inspect { key_file }) => WorkerKey::load(key_file.as_deref())
 			.map(|key| print_key(&key))
 			.map_err(|e| e.to_string()),
+		Command::Key(KeyCommand::Proof { key_file, host, genesis_hash, node }) => {
+			key_proof(key_file, &host, genesis_hash, node)
+		},
 		Command::Run(args) => {
 			init_logs();
 			run(args)
@@ -204,6 +228,7 @@ fn run(args: RunArgs) -> Result<(), String> {
 			..Default::default()
 		},
 		progress: !args.no_progress,
+		allow_private_endpoints: args.allow_private_endpoints,
 		cheat: match (args.cheat_made_up_hits, args.cheat_near_misses, args.cheat_duplicate_hits) {
 			(Some(n), false, false) => Some(Cheat::MadeUpHits(n)),
 			(None, true, false) => Some(Cheat::NearMisses),
@@ -214,6 +239,13 @@ fn run(args: RunArgs) -> Result<(), String> {
 	};
 	if let Some(endpoint) = &args.public_endpoint {
 		tracing::info!(target: "gonka::worker", "public endpoint {endpoint}");
+	}
+	if args.allow_private_endpoints {
+		tracing::warn!(
+			target: "gonka::worker",
+			"--allow-private-endpoints: fetching from private and loopback addresses; never \
+			 use this on a live network"
+		);
 	}
 	runtime()?.block_on(async move {
 		gonka_worker::worker::run(config, key, gonka_worker::shutdown_signal())
@@ -229,13 +261,23 @@ fn register(args: RegisterArgs) -> Result<(), String> {
 		.map_err(|e| format!("host account key: {e}"))?;
 	let worker =
 		WorkerKey::load(args.key_file.as_deref()).map_err(|e| format!("worker key: {e}"))?;
+	if let Err(e) = gonka_primitives::parse_endpoint(args.public_endpoint.as_bytes()) {
+		return Err(format!(
+			"--public-endpoint {:?} would be refused on chain: {}",
+			args.public_endpoint,
+			e.describe()
+		));
+	}
 	let endpoint = args.public_endpoint.into_bytes();
 	runtime()?.block_on(async move {
 		let client = ChainClient::connect(&args.node.node_url).await.map_err(|e| e.to_string())?;
 		let worker_key: gonka_runtime::AccountId = worker.pair().public().into();
+		let host_account: gonka_runtime::AccountId = host.pair().public().into();
+		let key_proof = worker.key_proof(&host_account, client.genesis_hash().as_ref());
 		let call = gonka_runtime::RuntimeCall::Sprint(pallet_sprint::Call::register_host {
 			endpoint: endpoint.try_into().map_err(|_| "the endpoint is too long".to_string())?,
 			worker_key: worker_key.clone(),
+			key_proof,
 		});
 		let included = client
 			.sign_and_submit(host.pair(), call, WaitFor::InBlock)
@@ -255,5 +297,46 @@ fn register(args: RegisterArgs) -> Result<(), String> {
 fn print_key(key: &WorkerKey) {
 	println!("  address (SS58): {}", key.address());
 	println!("  public key:     {}", key.public_hex());
-	println!("Register it for your host account with sprint.register_host(endpoint, worker_key).");
+	println!(
+		"Register it with `gonka-worker register`, or print its proof for your host account with \
+		 `gonka-worker key proof --host ADDRESS` and call sprint.register_host(endpoint, \
+		 worker_key, key_proof)."
+	);
+}
+
+fn key_proof(
+	key_file: Option<PathBuf>,
+	host: &str,
+	genesis_hash: Option<String>,
+	node: NodeArgs,
+) -> Result<(), String> {
+	use polkadot_sdk::sp_core::crypto::Ss58Codec;
+	let key = WorkerKey::load(key_file.as_deref()).map_err(|e| e.to_string())?;
+	let host = gonka_runtime::AccountId::from_ss58check(host)
+		.map_err(|e| format!("--host {host:?} is not an SS58 address: {e:?}"))?;
+	let genesis: Vec<u8> = match genesis_hash {
+		Some(h) => {
+			let bytes = hex::decode(h.trim_start_matches("0x"))
+				.map_err(|e| format!("--genesis-hash {h:?} is not hex: {e}"))?;
+			if bytes.len() != 32 {
+				return Err(format!("--genesis-hash {h:?} must be 32 bytes, got {}", bytes.len()));
+			}
+			bytes
+		},
+		None => runtime()?.block_on(async {
+			let client = gonka_worker::chain::ChainClient::connect(&node.node_url)
+				.await
+				.map_err(|e| format!("reading the genesis hash from {}: {e}", node.node_url))?;
+			Ok::<_, String>(client.genesis_hash().as_ref().to_vec())
+		})?,
+	};
+	let polkadot_sdk::sp_runtime::MultiSignature::Sr25519(proof) = key.key_proof(&host, &genesis)
+	else {
+		unreachable!("worker keys are sr25519")
+	};
+	println!("  worker key: {}", key.address());
+	println!("  host:       {}", host.to_ss58check());
+	println!("  genesis:    0x{}", hex::encode(&genesis));
+	println!("  key_proof:  {{ Sr25519: 0x{} }}", hex::encode(proof.0));
+	Ok(())
 }

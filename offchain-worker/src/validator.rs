@@ -34,6 +34,14 @@ pub type SharedBackend = Arc<Mutex<Box<dyn Backend>>>;
 pub enum FetchError {
 	#[error("{endpoint} is not a usable http:// endpoint: {reason}")]
 	BadEndpoint { endpoint: String, reason: String },
+	/// PROTOCOL §1: validators never fetch from loopback, private, link-local or multicast
+	/// addresses, so a host cannot aim the committee at internal services.
+	#[error(
+		"refusing to fetch {endpoint}: it resolves to {addr}, {kind}; validators fetch only from \
+		 public addresses (a development network starts its workers with \
+		 --allow-private-endpoints)"
+	)]
+	ForbiddenAddress { endpoint: String, addr: std::net::IpAddr, kind: &'static str },
 	#[error("cannot reach {url}: {reason}")]
 	Unreachable { url: String, reason: String },
 	#[error("{url} answered {status}: {reason}")]
@@ -49,11 +57,58 @@ pub enum FetchError {
 	LocalBackend { reason: String },
 }
 
-/// Fetches proofs over HTTP with a time and size limit.
+/// Fetches proofs over HTTP with a time and size limit, from public addresses only unless
+/// [`ProofClient::allow_private_addresses`] was set: a name is resolved once, the address is
+/// checked, and the connection goes to that address (no second lookup to rebind).
 #[derive(Clone)]
 pub struct ProofClient {
 	client: Client<HttpConnector, Empty<Bytes>>,
 	timeout: Duration,
+	allow_private: bool,
+}
+
+/// Why `ip` is not a public address (PROTOCOL §1), or `None` if it is.
+pub fn non_public_kind(ip: std::net::IpAddr) -> Option<&'static str> {
+	use std::net::IpAddr;
+	match ip {
+		IpAddr::V4(v4) => {
+			let [a, b, ..] = v4.octets();
+			if v4.is_loopback() {
+				Some("a loopback address")
+			} else if v4.is_private() {
+				Some("a private address")
+			} else if v4.is_link_local() {
+				Some("a link-local address (cloud metadata lives at 169.254.169.254)")
+			} else if v4.is_multicast() || v4.is_broadcast() {
+				Some("a multicast or broadcast address")
+			} else if v4.is_unspecified() || a == 0 {
+				Some("an unspecified address")
+			} else if a == 100 && (64..128).contains(&b) {
+				Some("a carrier-grade NAT (shared) address")
+			} else {
+				None
+			}
+		},
+		IpAddr::V6(v6) => {
+			if let Some(v4) = v6.to_ipv4_mapped() {
+				return non_public_kind(IpAddr::V4(v4));
+			}
+			let first = v6.segments()[0];
+			if v6.is_loopback() {
+				Some("a loopback address")
+			} else if v6.is_unspecified() {
+				Some("an unspecified address")
+			} else if v6.is_multicast() {
+				Some("a multicast address")
+			} else if first & 0xffc0 == 0xfe80 {
+				Some("a link-local address")
+			} else if first & 0xfe00 == 0xfc00 {
+				Some("a unique local (private) address")
+			} else {
+				None
+			}
+		},
+	}
 }
 
 /// The most bytes an honest answer for `n` sample proofs can take (each a leaf and its
@@ -78,7 +133,69 @@ impl ProofClient {
 		connector.set_connect_timeout(Some(timeout));
 		connector.set_nodelay(true);
 		let client = Client::builder(TokioExecutor::new()).build(connector);
-		Self { client, timeout }
+		Self { client, timeout, allow_private: false }
+	}
+
+	/// Also fetch from loopback, private, link-local and multicast addresses: development
+	/// networks and tests only (`--allow-private-endpoints`).
+	pub fn allow_private_addresses(mut self, allow: bool) -> Self {
+		self.allow_private = allow;
+		self
+	}
+
+	/// Checks `endpoint` (PROTOCOL §1: `http://host[:port]`), resolves its host once and checks
+	/// the address: the URL base to request (`http://addr:port`) and the `Host` header.
+	pub async fn resolve(&self, endpoint: &str) -> Result<(String, String), FetchError> {
+		use gonka_primitives::EndpointHost;
+		use std::net::{IpAddr, SocketAddr};
+		let bad = |reason: &str| FetchError::BadEndpoint {
+			endpoint: endpoint.into(),
+			reason: reason.into(),
+		};
+		let parts =
+			gonka_primitives::parse_endpoint(endpoint.as_bytes()).map_err(|e| bad(e.describe()))?;
+		if parts.tls {
+			return Err(bad("https:// endpoints are not supported by this worker yet"));
+		}
+		let port = parts.port.unwrap_or(80);
+		let (candidates, authority): (Vec<IpAddr>, String) = match parts.host {
+			EndpointHost::V4(o) => (vec![IpAddr::from(o)], endpoint["http://".len()..].into()),
+			EndpointHost::V6(text) => {
+				let ip: std::net::Ipv6Addr =
+					text.parse().map_err(|_| bad("the [IPv6] address does not parse"))?;
+				(vec![IpAddr::V6(ip)], endpoint["http://".len()..].into())
+			},
+			EndpointHost::Name(name) => {
+				let found =
+					tokio::time::timeout(self.timeout, tokio::net::lookup_host((name, port)))
+						.await
+						.map_err(|_| FetchError::Timeout {
+							url: endpoint.into(),
+							after: self.timeout,
+						})?
+						.map_err(|e| FetchError::Unreachable {
+							url: endpoint.into(),
+							reason: format!("cannot resolve {name}: {e}"),
+						})?;
+				(found.map(|a| a.ip()).collect(), endpoint["http://".len()..].into())
+			},
+		};
+		let mut refused = None;
+		for ip in candidates {
+			match non_public_kind(ip) {
+				Some(kind) if !self.allow_private => refused = refused.or(Some((ip, kind))),
+				_ => return Ok((format!("http://{}", SocketAddr::new(ip, port)), authority)),
+			}
+		}
+		Err(match refused {
+			Some((addr, kind)) => {
+				FetchError::ForbiddenAddress { endpoint: endpoint.into(), addr, kind }
+			},
+			None => FetchError::Unreachable {
+				url: endpoint.into(),
+				reason: "its name resolves to no address".into(),
+			},
+		})
 	}
 
 	/// `GET uri` within the time limit, its body cut off at `limit` bytes: status and body.
@@ -86,14 +203,21 @@ impl ProofClient {
 	async fn get(
 		&self,
 		uri: hyper::Uri,
+		host: Option<&str>,
 		url: &str,
 		limit: usize,
 		indices: usize,
 	) -> Result<(hyper::StatusCode, Bytes), FetchError> {
+		let mut request = hyper::Request::get(uri);
+		if let Some(host) = host {
+			request = request.header(hyper::header::HOST, host);
+		}
+		let request = request
+			.body(Empty::new())
+			.map_err(|e| FetchError::BadEndpoint { endpoint: url.into(), reason: e.to_string() })?;
 		let work = async {
-			let response = self.client.get(uri).await.map_err(|e| FetchError::Unreachable {
-				url: url.into(),
-				reason: error_chain(&e),
+			let response = self.client.request(request).await.map_err(|e| {
+				FetchError::Unreachable { url: url.into(), reason: error_chain(&e) }
 			})?;
 			let status = response.status();
 			let body = Limited::new(response.into_body(), limit).collect().await.map_err(|e| {
@@ -115,7 +239,7 @@ impl ProofClient {
 		let uri: hyper::Uri = url.parse().map_err(|e: hyper::http::uri::InvalidUri| {
 			FetchError::BadEndpoint { endpoint: url.into(), reason: e.to_string() }
 		})?;
-		let (status, body) = self.get(uri, url, 1 << 20, 0).await?;
+		let (status, body) = self.get(uri, None, url, 1 << 20, 0).await?;
 		let text = String::from_utf8_lossy(&body).into_owned();
 		if !status.is_success() {
 			return Err(FetchError::Status {
@@ -134,21 +258,15 @@ impl ProofClient {
 		epoch: u32,
 		indices: &[u64],
 	) -> Result<Vec<SampleProof>, FetchError> {
-		let base = endpoint.trim_end_matches('/');
-		if !base.starts_with("http://") {
-			return Err(FetchError::BadEndpoint {
-				endpoint: endpoint.into(),
-				reason: "only http:// endpoints are supported by this worker".into(),
-			});
-		}
+		let (target, authority) = self.resolve(endpoint).await?;
 		let list: Vec<String> = indices.iter().map(u64::to_string).collect();
-		let url = format!("{base}/v1/sprint/{epoch}/proofs?indices={}", list.join(","));
+		let url = format!("{target}/v1/sprint/{epoch}/proofs?indices={}", list.join(","));
 		let uri: hyper::Uri = url.parse().map_err(|e: hyper::http::uri::InvalidUri| {
 			FetchError::BadEndpoint { endpoint: endpoint.into(), reason: e.to_string() }
 		})?;
-		let short = format!("{base}/v1/sprint/{epoch}/proofs");
-		let (status, bytes) =
-			self.get(uri, &short, max_response_bytes(indices.len()), indices.len()).await?;
+		let short = format!("{endpoint}/v1/sprint/{epoch}/proofs");
+		let limit = max_response_bytes(indices.len());
+		let (status, bytes) = self.get(uri, Some(&authority), &short, limit, indices.len()).await?;
 		if !status.is_success() {
 			let reason = String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).trim().to_string();
 			return Err(FetchError::Status { url: short, status: status.as_u16(), reason });
@@ -396,4 +514,73 @@ pub async fn check_host(
 	.and_then(|r| r);
 	// A failure to re-compute is this worker's problem, not the host's: never an invalid vote.
 	judged.map_err(|reason| FetchError::LocalBackend { reason })
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	fn client() -> ProofClient {
+		ProofClient::new(Duration::from_secs(5))
+	}
+
+	/// PROTOCOL §1: a validator never fetches from internal addresses, however they are
+	/// written or whatever name resolves to them.
+	#[tokio::test]
+	async fn internal_addresses_are_refused_after_resolution() {
+		for endpoint in [
+			"http://127.0.0.1:9944",
+			"http://10.1.2.3:8080",
+			"http://172.16.0.1",
+			"http://192.168.1.1:80",
+			"http://169.254.169.254",
+			"http://100.64.0.1",
+			"http://0.0.0.0:8101",
+			"http://224.0.0.1",
+			"http://[::1]:9944",
+			"http://[fe80::1]",
+			"http://[fd00::1]",
+			"http://[::ffff:127.0.0.1]:9944",
+			"http://localhost:9944",
+		] {
+			match client().resolve(endpoint).await {
+				Err(FetchError::ForbiddenAddress { addr, .. }) => {
+					assert!(non_public_kind(addr).is_some(), "{endpoint}: {addr}")
+				},
+				other => panic!("{endpoint}: {other:?}"),
+			}
+		}
+	}
+
+	#[tokio::test]
+	async fn paths_queries_and_user_info_are_refused_before_any_lookup() {
+		for endpoint in [
+			"http://203.0.113.7/admin",
+			"http://203.0.113.7:80/",
+			"http://203.0.113.7?x=1",
+			"http://user@203.0.113.7",
+			"ftp://203.0.113.7",
+			"https://203.0.113.7",
+		] {
+			assert!(
+				matches!(client().resolve(endpoint).await, Err(FetchError::BadEndpoint { .. })),
+				"{endpoint}"
+			);
+		}
+	}
+
+	#[tokio::test]
+	async fn public_addresses_pass_and_the_dev_flag_allows_private_ones() {
+		let (target, host) = client().resolve("http://203.0.113.7:8101").await.unwrap();
+		assert_eq!(
+			(target.as_str(), host.as_str()),
+			("http://203.0.113.7:8101", "203.0.113.7:8101")
+		);
+		let (target, _) = client().resolve("http://[2001:db8::1]").await.unwrap();
+		assert_eq!(target, "http://[2001:db8::1]:80");
+		let dev = client().allow_private_addresses(true);
+		let (target, host) = dev.resolve("http://127.0.0.1:9944").await.unwrap();
+		assert_eq!((target.as_str(), host.as_str()), ("http://127.0.0.1:9944", "127.0.0.1:9944"));
+		assert!(dev.resolve("http://localhost:8101").await.is_ok());
+	}
 }

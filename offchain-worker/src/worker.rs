@@ -104,6 +104,9 @@ pub struct WorkerConfig {
 	pub server_limits: ServerLimits,
 	/// Draw a live progress bar on the terminal.
 	pub progress: bool,
+	/// Fetch proofs from loopback, private, link-local and multicast addresses too (PROTOCOL
+	/// §1 forbids it on a live network: development networks and tests only).
+	pub allow_private_endpoints: bool,
 	pub cheat: Option<Cheat>,
 }
 
@@ -187,7 +190,8 @@ pub async fn run(
 
 	let (best_tx, _) = watch::channel(0);
 	let mut worker = Worker {
-		proof_client: ProofClient::new(config.fetch_timeout),
+		proof_client: ProofClient::new(config.fetch_timeout)
+			.allow_private_addresses(config.allow_private_endpoints),
 		config,
 		key,
 		worker_account,

@@ -102,7 +102,7 @@ async fn server_over(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_honest_host_is_valid_and_each_bad_peer_is_caught() {
-	let client = ProofClient::new(Duration::from_secs(2));
+	let client = ProofClient::new(Duration::from_secs(2)).allow_private_addresses(true);
 	let (_, honest, _) = honest_server("honest", ServerLimits::default()).await;
 	let backend = backend();
 	let judging = judging();
@@ -304,7 +304,7 @@ async fn a_flooding_client_is_rate_limited_while_others_are_served() {
 	let (addr, host, metrics) = honest_server("flood", limits).await;
 	let url = format!("http://{addr}/v1/sprint/7/proofs?indices=0,1,2");
 	// The flooder: 100 requests at once from 127.0.0.1.
-	let flooder = ProofClient::new(Duration::from_secs(5));
+	let flooder = ProofClient::new(Duration::from_secs(5)).allow_private_addresses(true);
 	let answers = futures::future::join_all((0..100).map(|_| flooder.get_text(&url))).await;
 	let limited =
 		answers.iter().filter(|r| matches!(r, Err(FetchError::Status { status: 429, .. }))).count();
@@ -313,12 +313,14 @@ async fn a_flooding_client_is_rate_limited_while_others_are_served() {
 	assert!(matches!(&answers.iter().find(|r| r.is_err()).unwrap(),
 		Err(FetchError::Status { reason, .. }) if reason.contains("rate limit")));
 	// Another client (another loopback address) is served meanwhile.
-	let other = ProofClient::with_local_address(Duration::from_secs(5), [127, 0, 0, 2].into());
+	let other = ProofClient::with_local_address(Duration::from_secs(5), [127, 0, 0, 2].into())
+		.allow_private_addresses(true);
 	let proofs = other.fetch(&host.endpoint, 7, &[0, 1, 2]).await.unwrap();
 	assert_eq!(proofs.len(), 3);
 	assert!(metrics.proof_rate_limited.load(std::sync::atomic::Ordering::Relaxed) >= 89);
 	// Bad requests get a 4xx with a reason.
-	let bad = ProofClient::with_local_address(Duration::from_secs(5), [127, 0, 0, 3].into());
+	let bad = ProofClient::with_local_address(Duration::from_secs(5), [127, 0, 0, 3].into())
+		.allow_private_addresses(true);
 	for (query, status, reason) in [
 		("/v1/sprint/7/proofs", 400, "missing"),
 		("/v1/sprint/7/proofs?indices=1,x", 400, "not a leaf index"),

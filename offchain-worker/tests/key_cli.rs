@@ -49,3 +49,50 @@ fn no_key_is_a_clear_error() {
 	let err = String::from_utf8_lossy(&out.stderr);
 	assert!(err.contains("GONKA_WORKER_SURI") && err.contains("--key-file"), "{err}");
 }
+
+/// `key proof` prints the signature `register_host` checks: by the worker key, over the key
+/// message for the host and the genesis hash given.
+#[test]
+fn key_proof_prints_a_signature_the_runtime_accepts() {
+	use polkadot_sdk::sp_core::{crypto::Ss58Codec, sr25519};
+	use polkadot_sdk::sp_runtime::{traits::Verify, AccountId32, MultiSignature};
+	let alice = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
+	let genesis = format!("0x{}", "ab".repeat(32));
+	let out = worker()
+		.args(["key", "proof", "--host", alice, "--genesis-hash", &genesis])
+		.env("GONKA_WORKER_SURI", "//Dave")
+		.output()
+		.unwrap();
+	assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+	let text = String::from_utf8(out.stdout).unwrap();
+	let hex_sig = text
+		.lines()
+		.find_map(|l| l.trim().strip_prefix("key_proof:  { Sr25519: 0x"))
+		.and_then(|l| l.strip_suffix(" }"))
+		.unwrap_or_else(|| panic!("a key_proof line in {text}"));
+	let bytes: [u8; 64] = hex::decode(hex_sig).unwrap().try_into().unwrap();
+	let proof = MultiSignature::Sr25519(sr25519::Signature::from_raw(bytes));
+	let host = AccountId32::from_ss58check(alice).unwrap();
+	let dave =
+		AccountId32::from_ss58check("5DAAnrj7VHTznn2AWBemMuyBwZWs6FNFjdyVXUeYum3PTXFy").unwrap();
+	let message = gonka_primitives::worker_key_message(&host, &[0xab; 32]);
+	assert!(proof.verify(&message[..], &dave));
+	// Bad input is refused with the reason.
+	for (args, why) in [
+		(
+			vec!["--host", "not-an-address", "--genesis-hash", genesis.as_str()],
+			"not an SS58 address",
+		),
+		(vec!["--host", alice, "--genesis-hash", "0x1234"], "must be 32 bytes"),
+	] {
+		let out = worker()
+			.args(["key", "proof"])
+			.args(&args)
+			.env("GONKA_WORKER_SURI", "//Dave")
+			.output()
+			.unwrap();
+		assert!(!out.status.success());
+		let err = String::from_utf8_lossy(&out.stderr);
+		assert!(err.contains(why), "{err}");
+	}
+}

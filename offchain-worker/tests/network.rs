@@ -322,6 +322,7 @@ async fn scenario(
 	// The workers reconnected: the node's restart shows in their metrics.
 	for (_, _, name) in honest {
 		let metrics = gonka_worker::validator::ProofClient::new(Duration::from_secs(2))
+			.allow_private_addresses(true)
 			.get_text(&format!("http://127.0.0.1:{}/metrics", ports[name]))
 			.await
 			.map_err(|e| e.to_string())?;

@@ -18,6 +18,19 @@ pub const MAX_PROOF_DEPTH: usize = 24;
 /// of distance, so the default `ε` = 1e-5 is `10_000` (§4.5).
 pub const HIT_TOLERANCE_UNIT: f64 = 1e-9;
 
+/// What a worker key signs to prove it belongs to the host that names it (§1).
+pub const WORKER_KEY_CONTEXT: &[u8] = b"gonka/worker-key";
+
+/// The message a worker key signs for `register_host` and `set_worker_key` (§1):
+/// `"gonka/worker-key" ‖ SCALE(host account) ‖ genesis hash`. Naming the host stops a proof
+/// being reused for another host; the genesis hash stops it being replayed on another chain.
+pub fn worker_key_message(host: &impl Encode, genesis_hash: &[u8]) -> alloc::vec::Vec<u8> {
+	let mut message = WORKER_KEY_CONTEXT.to_vec();
+	host.encode_to(&mut message);
+	message.extend_from_slice(genesis_hash);
+	message
+}
+
 /// A validator's judgement of one host's commitment (§6).
 #[derive(
 	Clone,

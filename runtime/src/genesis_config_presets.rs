@@ -51,6 +51,13 @@ pub fn dev_governance_params() -> pallet_governance::GovernanceParams<Balance, B
 	}
 }
 
+/// The period bounds of the dev and local chains: their blocks are not 6 seconds, and their
+/// votes last 20 blocks; the longest vote and enactment delay are PROTOCOL §11's in 6-second
+/// blocks.
+pub fn dev_period_limits() -> pallet_governance::PeriodLimits<BlockNumber> {
+	pallet_governance::PeriodLimits { min_voting_period: 5, ..Default::default() }
+}
+
 /// The bond a host holds in the dev and local chains.
 pub const DEV_HOST_BOND: Balance = 1_000 * GNK;
 
@@ -136,7 +143,10 @@ fn testnet_genesis(
 			dev_seeds,
 		},
 		issuance: IssuanceConfig { params: Default::default(), first_epoch: 0 },
-		governance: GovernanceConfig { params: dev_governance_params() },
+		governance: GovernanceConfig {
+			params: dev_governance_params(),
+			limits: dev_period_limits(),
+		},
 		..Default::default()
 	};
 

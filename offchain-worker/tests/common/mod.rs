@@ -180,6 +180,8 @@ pub fn start_worker(
 		"1".into(),
 		"--fetch-timeout-secs".into(),
 		"3".into(),
+		// The test chain's endpoints are on 127.0.0.1.
+		"--allow-private-endpoints".into(),
 	];
 	args.extend(extra.iter().map(|s| s.to_string()));
 	Proc::spawn(

@@ -3,18 +3,25 @@
 //! Compute-weighted on-chain governance (`PROTOCOL.md` §9) and the chain's only source of Root
 //! (there is no sudo):
 //!
-//! - [`propose`](Pallet::propose): a host with weight in the current epoch (or its declared
-//!   worker key) opens a proposal with a call — inline when it encodes to at most 128 bytes, else
-//!   by the hash and length of a preimage noted with `preimage.note_preimage` — and a held
-//!   deposit (`proposal_deposit`). The weights of the current epoch become the proposal's voting
-//!   snapshot, each host's capped at `max_host_share` of the total.
+//! - [`propose`](Pallet::propose): a host with voting weight in the current epoch (or its
+//!   declared worker key) opens a proposal with a call — inline when it encodes to at most 128
+//!   bytes, else by the hash and length of a preimage noted with `preimage.note_preimage` — and a
+//!   held deposit (`proposal_deposit`); at most [`Config::MaxOpenPerHost`] open proposals per
+//!   host. The voting weights of the current epoch (the source's: the runtime gives the lesser
+//!   of a host's weights in this epoch and the one before, so weight rented for one Sprint buys
+//!   no votes) become the proposal's voting snapshot, each host's capped at `max_host_share` of
+//!   the total.
 //! - [`vote`](Pallet::vote): aye, nay, abstain or veto, by the host account or its worker key;
 //!   one vote per host, changeable until the vote ends.
 //! - After `voting_period` blocks the vote is decided in `on_initialize` (`service.rs`): quorum,
 //!   approval and veto per §9. An approved call is dispatched as Root after `enactment_delay`
 //!   blocks and its result recorded in [`Event::Enacted`]; the deposit is returned unless the
-//!   proposal was vetoed, when it goes to the treasury.
-//! - [`set_params`](Pallet::set_params) (Root) changes the rules for proposals opened later.
+//!   proposal was vetoed, when it goes to the treasury. A call that has grown too heavy for any
+//!   block (after a runtime upgrade) is dropped with [`Event::EnactmentDropped`] instead of
+//!   blocking the queue behind it.
+//! - [`set_params`](Pallet::set_params) (Root) changes the rules for proposals opened later,
+//!   each within the bounds of PROTOCOL §11 ([`types::bounds`], and [`Limits`] for the periods
+//!   in blocks, fixed at genesis), so no proposal can make governance impossible.
 //!
 //! Every block's work is bounded: deciding and enacting within [`Config::ServiceWeight`],
 //! copying snapshots and forgetting votes a bounded number of keys per block, with cursors.
@@ -150,6 +157,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxProposals: Get<u32>;
 
+		/// The most proposals one host may have open at once (PROTOCOL §9: 2), so a few hosts
+		/// with little weight cannot fill the `MaxProposals` slots.
+		#[pallet::constant]
+		type MaxOpenPerHost: Get<u32>;
+
 		/// The most hosts that may vote on one proposal (at least the sprint pallet's
 		/// `MaxHosts`: only hosts with weight vote).
 		#[pallet::constant]
@@ -191,6 +203,15 @@ pub mod pallet {
 	/// The parameters in force (changed only by Root).
 	#[pallet::storage]
 	pub type Params<T: Config> = StorageValue<_, GovernanceParamsOf<T>, ValueQuery>;
+
+	/// The bounds of the parameters counted in blocks, fixed at genesis.
+	#[pallet::storage]
+	pub type Limits<T: Config> = StorageValue<_, PeriodLimits<BlockNumberFor<T>>, ValueQuery>;
+
+	/// How many open proposals each host has (at most [`Config::MaxOpenPerHost`]).
+	#[pallet::storage]
+	pub type OpenPerHost<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
 
 	/// The number the next proposal gets.
 	#[pallet::storage]
@@ -274,15 +295,39 @@ pub mod pallet {
 	}
 
 	#[pallet::genesis_config]
-	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
 		/// The initial parameters.
 		pub params: GovernanceParamsOf<T>,
+		/// The bounds of the periods in blocks (default: PROTOCOL §11 in 6-second blocks).
+		pub limits: PeriodLimits<BlockNumberFor<T>>,
+	}
+
+	impl<T: Config> Default for GenesisConfig<T> {
+		/// PROTOCOL's defaults with the smallest deposit the bounds allow (the deposit is in the
+		/// token's units: presets set it) and §11's period bounds in 6-second blocks.
+		fn default() -> Self {
+			use frame_support::traits::fungible::Inspect;
+			use polkadot_sdk::sp_runtime::traits::One;
+			let params = GovernanceParamsOf::<T> {
+				proposal_deposit: T::Currency::minimum_balance().max(One::one()),
+				..Default::default()
+			};
+			Self { params, limits: Default::default() }
+		}
 	}
 
 	#[pallet::genesis_build]
 	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
 		fn build(&self) {
+			use polkadot_sdk::sp_runtime::traits::Zero;
+			let l = &self.limits;
+			assert!(
+				!l.min_voting_period.is_zero() && l.min_voting_period <= l.max_voting_period,
+				"governance genesis limits are invalid: the voting period bounds must be at \
+				 least 1 block and ordered, got {:?}",
+				l
+			);
+			Limits::<T>::put(l);
 			if let Err(e) = Pallet::<T>::check_params(&self.params) {
 				panic!("governance genesis params are invalid: {e:?}");
 			}
@@ -326,6 +371,11 @@ pub mod pallet {
 		DepositToTreasury { index: ProposalIndex, who: T::AccountId, amount: BalanceOf<T> },
 		/// An approved call was dispatched as Root, with its result.
 		Enacted { index: ProposalIndex, call_hash: T::Hash, result: DispatchResult },
+		/// An approved call was not dispatched: it now declares `call_weight`, more than any
+		/// block's service weight leaves (it grew after a runtime upgrade, or its preimage
+		/// changed meaning), so it would block every proposal behind it. Propose it again in a
+		/// form that fits.
+		EnactmentDropped { index: ProposalIndex, call_hash: T::Hash, call_weight: Weight },
 		/// New parameters, for proposals opened from now on.
 		ParamsSet { params: GovernanceParamsOf<T> },
 	}
@@ -341,6 +391,8 @@ pub mod pallet {
 		/// `MaxProposals` proposals are open (or their votes are still being cleared): wait for
 		/// one to be decided.
 		TooManyProposals,
+		/// The host already has `MaxOpenPerHost` proposals open: wait for one to be decided.
+		TooManyOpenProposals,
 		/// The same call is already proposed and open: vote on that proposal instead.
 		DuplicateProposal,
 		/// The call's preimage is longer than `MaxCallSize` bytes.
@@ -362,9 +414,20 @@ pub mod pallet {
 		VotingClosed,
 		/// The proposal has `MaxVoters` votes.
 		TooManyVotes,
-		/// Parameters out of range: a voting period of 0, thresholds above 100 %, a host share
-		/// of 0, or a voting period plus enactment delay that overflows.
-		InvalidParams,
+		/// `voting_period` is outside the genesis [`Limits`] (PROTOCOL §11: 1 hour to 30 days).
+		VotingPeriodOutOfBounds,
+		/// `enactment_delay` is above the genesis [`Limits`] (PROTOCOL §11: 7 days).
+		EnactmentDelayOutOfBounds,
+		/// `quorum` is outside [10 %, 50 %].
+		QuorumOutOfBounds,
+		/// `approval` is outside [50 %, 75 %].
+		ApprovalOutOfBounds,
+		/// `veto` is outside [20 %, 50 %].
+		VetoOutOfBounds,
+		/// `max_host_share` is outside [10 %, 50 %].
+		HostShareOutOfBounds,
+		/// `proposal_deposit` is below the existential deposit: proposals would cost nothing.
+		DepositOutOfBounds,
 	}
 
 	#[pallet::hooks]
@@ -375,6 +438,7 @@ pub mod pallet {
 
 		fn integrity_test() {
 			assert!(T::MaxProposals::get() > 0, "MaxProposals must be at least 1");
+			assert!(T::MaxOpenPerHost::get() > 0, "MaxOpenPerHost must be at least 1");
 			assert!(T::MaxVoters::get() > 0, "MaxVoters must be at least 1");
 			assert!(T::MaxCopyPerBlock::get() > 0, "MaxCopyPerBlock must be at least 1");
 			assert!(T::MaxCleanupPerBlock::get() > 0, "MaxCleanupPerBlock must be at least 1");
@@ -385,7 +449,11 @@ pub mod pallet {
 				enact.all_lte(T::ServiceWeight::get()),
 				"a call of MaxCallWeight must fit in ServiceWeight, or it could never be enacted"
 			);
-			assert!(Self::check_params(&GovernanceParamsOf::<T>::default()).is_ok());
+			let GenesisConfig { params: defaults, limits } = GenesisConfig::<T>::default();
+			assert!(
+				Self::check_params_within(&defaults, &limits).is_ok(),
+				"the default governance params must sit inside PROTOCOL §11's bounds"
+			);
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -433,13 +501,40 @@ pub mod pallet {
 }
 
 impl<T: Config> Pallet<T> {
-	/// Whether `params` are usable.
+	/// Whether `params` sit inside the bounds of PROTOCOL §11 and the genesis [`Limits`].
 	pub fn check_params(params: &GovernanceParamsOf<T>) -> Result<(), Error<T>> {
-		use polkadot_sdk::sp_runtime::traits::{CheckedAdd, Zero};
-		let ok = !params.voting_period.is_zero()
-			&& !params.max_host_share.is_zero()
-			&& params.voting_period.checked_add(&params.enactment_delay).is_some();
-		ok.then_some(()).ok_or(Error::<T>::InvalidParams)
+		Self::check_params_within(params, &Limits::<T>::get())
+	}
+
+	/// Whether `params` sit inside the bounds of PROTOCOL §11, the periods within `limits`.
+	pub fn check_params_within(
+		params: &GovernanceParamsOf<T>,
+		limits: &PeriodLimits<polkadot_sdk::frame_system::pallet_prelude::BlockNumberFor<T>>,
+	) -> Result<(), Error<T>> {
+		use polkadot_sdk::frame_support::{ensure, traits::fungible::Inspect};
+		let within = |v, (lo, hi)| lo <= v && v <= hi;
+		ensure!(
+			limits.min_voting_period <= params.voting_period
+				&& params.voting_period <= limits.max_voting_period,
+			Error::<T>::VotingPeriodOutOfBounds
+		);
+		ensure!(
+			params.enactment_delay <= limits.max_enactment_delay,
+			Error::<T>::EnactmentDelayOutOfBounds
+		);
+		ensure!(within(params.rules.quorum, bounds::QUORUM), Error::<T>::QuorumOutOfBounds);
+		ensure!(within(params.rules.approval, bounds::APPROVAL), Error::<T>::ApprovalOutOfBounds);
+		ensure!(within(params.rules.veto, bounds::VETO), Error::<T>::VetoOutOfBounds);
+		ensure!(
+			within(params.max_host_share, bounds::HOST_SHARE),
+			Error::<T>::HostShareOutOfBounds
+		);
+		ensure!(
+			params.proposal_deposit >= T::Currency::minimum_balance()
+				&& params.proposal_deposit > Default::default(),
+			Error::<T>::DepositOutOfBounds
+		);
+		Ok(())
 	}
 
 	/// Invariants: the call index matches the open proposals, every open proposal's snapshot is
@@ -477,6 +572,14 @@ impl<T: Config> Pallet<T> {
 			Proposals::<T>::count() <= <T::MaxProposals as frame_support::traits::Get<u32>>::get(),
 			"too many proposals"
 		);
+		let mut per_host = alloc::collections::BTreeMap::<T::AccountId, u32>::new();
+		for (_, p) in Proposals::<T>::iter() {
+			*per_host.entry(p.host).or_default() += 1;
+		}
+		let counted: alloc::collections::BTreeMap<_, _> = OpenPerHost::<T>::iter().collect();
+		ensure!(per_host == counted, "OpenPerHost differs from the open proposals");
+		let max = <T::MaxOpenPerHost as frame_support::traits::Get<u32>>::get();
+		ensure!(per_host.values().all(|n| *n <= max), "a host has too many open proposals");
 		Ok(())
 	}
 }

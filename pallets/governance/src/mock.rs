@@ -66,11 +66,11 @@ impl pallet_preimage::Config for Test {
 
 pub const TREASURY: AccountId = 999;
 /// Each block's service budget: room for a few decisions and a call of `MaxCallWeight`.
-pub const SERVICE_WEIGHT: Weight = Weight::from_parts(2_000_000_000_000, 4 * 1024 * 1024);
+pub const FULL_SERVICE_WEIGHT: Weight = Weight::from_parts(2_000_000_000_000, 4 * 1024 * 1024);
 
 parameter_types! {
 	pub const Treasury: AccountId = TREASURY;
-	pub ServiceWeight: Weight = SERVICE_WEIGHT;
+	pub static ServiceWeight: Weight = FULL_SERVICE_WEIGHT;
 	pub static MaxCallWeight: Weight = Weight::from_parts(500_000_000_000, 1024 * 1024);
 }
 
@@ -82,6 +82,7 @@ impl pallet_governance::Config for Test {
 	type Hosts = MockHosts;
 	type Treasury = Treasury;
 	type MaxProposals = ConstU32<4>;
+	type MaxOpenPerHost = ConstU32<2>;
 	type MaxVoters = ConstU32<16>;
 	type MaxCallSize = ConstU32<1024>;
 	type MaxCallWeight = MaxCallWeight;
@@ -175,6 +176,11 @@ pub fn test_params() -> GovernanceParams<Balance, u64> {
 	}
 }
 
+/// The period bounds of the tests: votes of 5 to 1,000 blocks, enactment within 50.
+pub fn test_limits() -> PeriodLimits<u64> {
+	PeriodLimits { min_voting_period: 5, max_voting_period: 1_000, max_enactment_delay: 50 }
+}
+
 pub fn new_test_ext() -> TestExternalities {
 	new_test_ext_with(&WEIGHTS)
 }
@@ -194,12 +200,21 @@ pub fn new_test_ext_with(weights: &[(AccountId, u64)]) -> TestExternalities {
 	}
 	.assimilate_storage(&mut t)
 	.unwrap();
-	pallet_governance::GenesisConfig::<Test> { params: test_params() }
+	pallet_governance::GenesisConfig::<Test> { params: test_params(), limits: test_limits() }
 		.assimilate_storage(&mut t)
 		.unwrap();
 	let mut ext = TestExternalities::new(t);
 	ext.execute_with(|| System::set_block_number(1));
 	ext
+}
+
+/// Runs `f` in `ext`, then checks the pallet's invariants (`try_state`).
+pub fn build_and_execute<R>(mut ext: TestExternalities, f: impl FnOnce() -> R) -> R {
+	ext.execute_with(|| {
+		let r = f();
+		crate::Pallet::<Test>::do_try_state().expect("try_state after the test");
+		r
+	})
 }
 
 /// Changes a host's weight in an epoch (as settlement would).

@@ -23,6 +23,10 @@ impl<T: Config> Pallet<T> {
 		let epoch = T::Hosts::current_epoch();
 		let host = T::Hosts::host_of(&who).ok_or(Error::<T>::NotAHost)?;
 		ensure!(T::Hosts::weight(epoch, &host) > 0, Error::<T>::NoVotingPower);
+		ensure!(
+			OpenPerHost::<T>::get(&host) < T::MaxOpenPerHost::get(),
+			Error::<T>::TooManyOpenProposals
+		);
 
 		// Room: open proposals, and room in the cleanup queue for what each will leave.
 		let open = Proposals::<T>::count().saturating_add(1);
@@ -70,6 +74,7 @@ impl<T: Config> Pallet<T> {
 			},
 		);
 		ProposalOfCall::<T>::insert(call_hash, index);
+		OpenPerHost::<T>::mutate(&host, |n| *n = n.saturating_add(1));
 		Self::deposit_event(Event::Proposed {
 			index,
 			proposer: who,

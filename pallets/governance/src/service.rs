@@ -6,7 +6,8 @@
 //! to the treasury, outcome in [`Event::Decided`]); an approved call waits `enactment_delay`
 //! blocks in the agenda, then is dispatched as Root ([`Event::Enacted`] with its result). A call
 //! too heavy for what is left of a block waits for the next block — `propose` refuses calls that
-//! would not fit an empty one.
+//! would not fit an empty one, and a call that no longer fits an empty one (a runtime upgrade
+//! changed its weight) is dropped with [`Event::EnactmentDropped`] instead of blocking the queue.
 
 use polkadot_sdk::{
 	frame_support::{
@@ -160,7 +161,28 @@ impl<T: Config> Pallet<T> {
 				let info = call.get_dispatch_info();
 				let needed = T::WeightInfo::enact().saturating_add(info.call_weight);
 				if !meter.can_consume(needed) {
-					return None;
+					// Would it fit an empty block? If not it never will: drop it rather than
+					// block every proposal behind it.
+					let empty = T::WeightInfo::service_base()
+						.saturating_add(T::WeightInfo::decide())
+						.saturating_add(needed);
+					if empty.all_lte(T::ServiceWeight::get()) {
+						return None;
+					}
+					meter.consume(T::WeightInfo::enact().min(meter.remaining()));
+					log::warn!(
+						target: "runtime::governance",
+						"proposal {index} was approved but its call now declares {:?}, more than \
+						 a block's service weight leaves: dropped",
+						info.call_weight,
+					);
+					Self::deposit_event(Event::EnactmentDropped {
+						index,
+						call_hash: proposal.call_hash,
+						call_weight: info.call_weight,
+					});
+					Self::close(index, proposal);
+					return Some(());
 				}
 				meter.consume(T::WeightInfo::enact());
 				let outcome = call.dispatch(frame_system::RawOrigin::Root.into());
@@ -188,6 +210,9 @@ impl<T: Config> Pallet<T> {
 	/// Forgets a decided proposal (its votes are queued for cleanup).
 	fn close(index: ProposalIndex, proposal: &ProposalInfoOf<T>) {
 		T::Preimages::drop(&proposal.call);
+		OpenPerHost::<T>::mutate_exists(&proposal.host, |n| {
+			*n = n.and_then(|n| n.checked_sub(1)).filter(|n| *n > 0);
+		});
 		ProposalOfCall::<T>::remove(proposal.call_hash);
 		Proposals::<T>::remove(index);
 	}

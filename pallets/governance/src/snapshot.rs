@@ -83,7 +83,12 @@ impl<T: Config> Pallet<T> {
 		let mut copied = 0;
 		while copied < batch {
 			match T::Hosts::voter(epoch, info.copied) {
-				Some((host, weight)) => SnapshotWeights::<T>::insert(epoch, host, weight),
+				// Hosts that vote with nothing (weight only in this epoch) need no entry.
+				Some((host, weight)) => {
+					if weight > 0 {
+						SnapshotWeights::<T>::insert(epoch, host, weight);
+					}
+				},
 				None => {
 					// The source forgot the epoch before the copy ended (a copy that took longer
 					// than an epoch): what was copied is what votes.

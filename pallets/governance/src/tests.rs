@@ -46,7 +46,7 @@ fn check() {
 
 #[test]
 fn approved_call_is_dispatched_as_root_and_the_deposit_returned() {
-	new_test_ext().execute_with(|| {
+	build_and_execute(new_test_ext(), || {
 		let free = Balances::free_balance(1);
 		let index = propose(1, &set_voting_period(77));
 		assert_eq!(held(1), DEPOSIT);
@@ -85,7 +85,7 @@ fn approved_call_is_dispatched_as_root_and_the_deposit_returned() {
 
 #[test]
 fn a_failing_call_is_enacted_with_its_error_in_the_event() {
-	new_test_ext().execute_with(|| {
+	build_and_execute(new_test_ext(), || {
 		let mut bad = test_params();
 		bad.voting_period = 0;
 		let call = RuntimeCall::Governance(crate::Call::set_params { params: bad });
@@ -93,14 +93,14 @@ fn a_failing_call_is_enacted_with_its_error_in_the_event() {
 		vote(1, index, Vote::Aye);
 		vote(2, index, Vote::Aye);
 		run_to(end());
-		assert_eq!(enacted(index), Some(Err(Error::<Test>::InvalidParams.into())));
+		assert_eq!(enacted(index), Some(Err(Error::<Test>::VotingPeriodOutOfBounds.into())));
 		assert_eq!(Params::<Test>::get().voting_period, VOTING_PERIOD);
 	});
 }
 
 #[test]
 fn below_quorum_is_rejected_and_the_deposit_returned() {
-	new_test_ext().execute_with(|| {
+	build_and_execute(new_test_ext(), || {
 		let index = propose(1, &remark(b"quorum"));
 		// 100 of 500 voted: below 25 %.
 		vote(1, index, Vote::Aye);
@@ -117,7 +117,7 @@ fn below_quorum_is_rejected_and_the_deposit_returned() {
 
 #[test]
 fn abstentions_count_toward_the_quorum_only() {
-	new_test_ext().execute_with(|| {
+	build_and_execute(new_test_ext(), || {
 		let index = propose(1, &remark(b"abstain"));
 		vote(1, index, Vote::Aye);
 		vote(2, index, Vote::Abstain);
@@ -130,7 +130,7 @@ fn abstentions_count_toward_the_quorum_only() {
 
 #[test]
 fn ayes_not_above_half_are_rejected() {
-	new_test_ext().execute_with(|| {
+	build_and_execute(new_test_ext(), || {
 		let index = propose(1, &remark(b"approval"));
 		vote(1, index, Vote::Aye);
 		vote(2, index, Vote::Nay);
@@ -145,7 +145,7 @@ fn ayes_not_above_half_are_rejected() {
 
 #[test]
 fn vetoes_of_a_third_reject_and_send_the_deposit_to_the_treasury() {
-	new_test_ext().execute_with(|| {
+	build_and_execute(new_test_ext(), || {
 		let treasury = Balances::free_balance(TREASURY);
 		let free = Balances::free_balance(1);
 		let index = propose(1, &remark(b"veto"));
@@ -168,7 +168,7 @@ fn vetoes_of_a_third_reject_and_send_the_deposit_to_the_treasury() {
 
 #[test]
 fn vetoes_just_below_the_threshold_do_not_veto() {
-	new_test_ext().execute_with(|| {
+	build_and_execute(new_test_ext(), || {
 		let index = propose(1, &remark(b"third"));
 		vote(1, index, Vote::Aye);
 		vote(2, index, Vote::Aye);
@@ -182,7 +182,7 @@ fn vetoes_just_below_the_threshold_do_not_veto() {
 
 #[test]
 fn a_changed_vote_replaces_the_first() {
-	new_test_ext().execute_with(|| {
+	build_and_execute(new_test_ext(), || {
 		let index = propose(1, &remark(b"change"));
 		vote(1, index, Vote::Aye);
 		vote(2, index, Vote::Aye);
@@ -209,7 +209,7 @@ fn a_changed_vote_replaces_the_first() {
 
 #[test]
 fn a_worker_key_votes_with_its_hosts_weight() {
-	new_test_ext().execute_with(|| {
+	build_and_execute(new_test_ext(), || {
 		let index = propose(worker_of(2), &remark(b"worker"));
 		let p = Proposals::<Test>::get(index).unwrap();
 		assert_eq!((p.proposer, p.host), (worker_of(2), 2));
@@ -231,7 +231,7 @@ fn a_worker_key_votes_with_its_hosts_weight() {
 
 #[test]
 fn nobody_voting_expires_the_proposal_and_votes_after_the_end_are_refused() {
-	new_test_ext().execute_with(|| {
+	build_and_execute(new_test_ext(), || {
 		let index = propose(1, &remark(b"expire"));
 		run_to(end());
 		assert_eq!(decided(index).unwrap().0, Outcome::Expired);
@@ -247,7 +247,7 @@ fn nobody_voting_expires_the_proposal_and_votes_after_the_end_are_refused() {
 
 #[test]
 fn the_snapshot_is_the_opening_epochs_weights_even_after_they_change() {
-	new_test_ext().execute_with(|| {
+	build_and_execute(new_test_ext(), || {
 		let index = propose(1, &remark(b"snapshot"));
 		// The copy takes 3 blocks at 2 per block.
 		run_to(4);
@@ -276,7 +276,7 @@ fn the_snapshot_is_the_opening_epochs_weights_even_after_they_change() {
 
 #[test]
 fn votes_during_the_copy_read_the_source() {
-	new_test_ext().execute_with(|| {
+	build_and_execute(new_test_ext(), || {
 		let index = propose(1, &remark(b"copying"));
 		assert!(!crate::Snapshots::<Test>::get(0).unwrap().complete());
 		vote(5, index, Vote::Aye);
@@ -290,7 +290,7 @@ fn votes_during_the_copy_read_the_source() {
 
 #[test]
 fn decided_proposals_leave_no_votes_or_snapshot_behind() {
-	new_test_ext().execute_with(|| {
+	build_and_execute(new_test_ext(), || {
 		let index = propose(1, &remark(b"cleanup"));
 		for host in 1..=5 {
 			vote(host, index, Vote::Aye);
@@ -309,7 +309,7 @@ fn decided_proposals_leave_no_votes_or_snapshot_behind() {
 
 #[test]
 fn hosts_without_weight_cannot_propose_or_vote() {
-	new_test_ext().execute_with(|| {
+	build_and_execute(new_test_ext(), || {
 		// Host 6 is registered with no weight; account 7 is no host.
 		assert_noop!(
 			Governance::propose(RuntimeOrigin::signed(6), inline(&remark(b"x"))),
@@ -336,7 +336,7 @@ fn hosts_without_weight_cannot_propose_or_vote() {
 #[test]
 fn one_host_votes_with_at_most_the_capped_share() {
 	// Total 1,000; the cap is 30 % = 300.
-	new_test_ext_with(&[(1, 500), (2, 250), (3, 250)]).execute_with(|| {
+	build_and_execute(new_test_ext_with(&[(1, 500), (2, 250), (3, 250)]), || {
 		let index = propose(2, &remark(b"cap"));
 		assert_eq!(Proposals::<Test>::get(index).unwrap().power_cap, 300);
 		vote(1, index, Vote::Nay);
@@ -357,7 +357,7 @@ fn one_host_votes_with_at_most_the_capped_share() {
 
 #[test]
 fn an_enactment_delay_postpones_the_call() {
-	new_test_ext().execute_with(|| {
+	build_and_execute(new_test_ext(), || {
 		let mut params = test_params();
 		params.enactment_delay = 3;
 		Params::<Test>::put(params);
@@ -386,7 +386,7 @@ fn an_enactment_delay_postpones_the_call() {
 
 #[test]
 fn a_large_call_is_proposed_by_preimage() {
-	new_test_ext().execute_with(|| {
+	build_and_execute(new_test_ext(), || {
 		let call = remark(&[7u8; 300]);
 		let bytes = call.encode();
 		assert!(bytes.len() > 128);
@@ -407,7 +407,7 @@ fn a_large_call_is_proposed_by_preimage() {
 
 #[test]
 fn bad_proposals_are_refused_and_change_nothing() {
-	new_test_ext().execute_with(|| {
+	build_and_execute(new_test_ext(), || {
 		let signed = RuntimeOrigin::signed;
 		// The same call twice while open.
 		propose(1, &remark(b"twice"));
@@ -466,7 +466,7 @@ fn bad_proposals_are_refused_and_change_nothing() {
 
 #[test]
 fn bad_votes_are_refused_and_change_nothing() {
-	new_test_ext().execute_with(|| {
+	build_and_execute(new_test_ext(), || {
 		assert_noop!(
 			Governance::vote(RuntimeOrigin::signed(1), 0, Vote::Aye),
 			Error::<Test>::UnknownProposal
@@ -490,7 +490,7 @@ fn bad_votes_are_refused_and_change_nothing() {
 
 #[test]
 fn root_only_calls_refuse_signed_origins() {
-	new_test_ext().execute_with(|| {
+	build_and_execute(new_test_ext(), || {
 		assert_noop!(
 			Governance::set_params(RuntimeOrigin::signed(1), test_params()),
 			DispatchError::BadOrigin
@@ -504,7 +504,7 @@ fn root_only_calls_refuse_signed_origins() {
 		bad.max_host_share = sp_perbill_zero();
 		assert_noop!(
 			Governance::set_params(RuntimeOrigin::root(), bad),
-			Error::<Test>::InvalidParams
+			Error::<Test>::HostShareOutOfBounds
 		);
 	});
 }
@@ -515,7 +515,7 @@ fn sp_perbill_zero() -> polkadot_sdk::sp_runtime::Perbill {
 
 #[test]
 fn the_api_lists_open_proposals_with_their_tallies() {
-	new_test_ext().execute_with(|| {
+	build_and_execute(new_test_ext(), || {
 		let a = propose(1, &remark(b"a"));
 		let b = propose(2, &remark(b"b"));
 		vote(1, a, Vote::Aye);
@@ -551,4 +551,173 @@ fn outcome_thresholds_are_exact() {
 	assert_eq!(t(666, 0, 0, 334).outcome(&rules, 1000), Outcome::Vetoed);
 	assert_eq!(t(667, 0, 0, 333).outcome(&rules, 1000), Outcome::Approved);
 	assert_eq!(Tally::default().outcome(&rules, 100), Outcome::Expired);
+}
+
+/// Every §11 bound, refused by `set_params` with its own error (and inside it accepted).
+#[test]
+fn each_bound_of_section_11_is_refused_at_set_params() {
+	use polkadot_sdk::sp_runtime::Perbill;
+	type P = GovernanceParams<Balance, u64>;
+	let cases: Vec<(&str, fn(&mut P), Error<Test>)> = vec![
+		("vote below the shortest", |p| p.voting_period = 4, Error::VotingPeriodOutOfBounds),
+		("vote above the longest", |p| p.voting_period = 1_001, Error::VotingPeriodOutOfBounds),
+		("enactment too late", |p| p.enactment_delay = 51, Error::EnactmentDelayOutOfBounds),
+		("quorum 9 %", |p| p.rules.quorum = Perbill::from_percent(9), Error::QuorumOutOfBounds),
+		("quorum 100 %", |p| p.rules.quorum = Perbill::one(), Error::QuorumOutOfBounds),
+		(
+			"approval 49 %",
+			|p| p.rules.approval = Perbill::from_percent(49),
+			Error::ApprovalOutOfBounds,
+		),
+		("approval 100 %", |p| p.rules.approval = Perbill::one(), Error::ApprovalOutOfBounds),
+		("veto 0 %", |p| p.rules.veto = Perbill::zero(), Error::VetoOutOfBounds),
+		("veto 51 %", |p| p.rules.veto = Perbill::from_percent(51), Error::VetoOutOfBounds),
+		(
+			"host share 9 %",
+			|p| p.max_host_share = Perbill::from_percent(9),
+			Error::HostShareOutOfBounds,
+		),
+		(
+			"host share 51 %",
+			|p| p.max_host_share = Perbill::from_percent(51),
+			Error::HostShareOutOfBounds,
+		),
+		("free proposals", |p| p.proposal_deposit = 0, Error::DepositOutOfBounds),
+	];
+	build_and_execute(new_test_ext(), || {
+		for (what, change, error) in cases {
+			let mut bad = test_params();
+			change(&mut bad);
+			assert_eq!(
+				Governance::set_params(RuntimeOrigin::root(), bad),
+				Err(error.into()),
+				"{what}"
+			);
+			assert_eq!(Params::<Test>::get(), test_params(), "{what} changed nothing");
+		}
+		// The edges are inside.
+		let mut edge = test_params();
+		edge.voting_period = 5;
+		edge.enactment_delay = 50;
+		edge.rules = VoteRules {
+			quorum: Perbill::from_percent(50),
+			approval: Perbill::from_percent(75),
+			veto: Perbill::from_percent(20),
+		};
+		edge.max_host_share = Perbill::from_percent(10);
+		edge.proposal_deposit = 1;
+		assert_ok!(Governance::set_params(RuntimeOrigin::root(), edge.clone()));
+		assert_eq!(Params::<Test>::get(), edge);
+		// PROTOCOL's defaults sit inside the default (6-second block) limits; enactment waits a day.
+		let defaults =
+			GovernanceParams::<Balance, u64> { proposal_deposit: 1, ..Default::default() };
+		assert_eq!(defaults.enactment_delay, 14_400);
+		assert_ok!(Governance::check_params_within(&defaults, &PeriodLimits::default()));
+		check();
+	});
+}
+
+/// The proposal that would make approval impossible passes its vote, fails at enactment with the
+/// bound's error, and governance goes on working.
+#[test]
+fn a_proposal_setting_approval_to_100_percent_is_refused_and_governance_still_works() {
+	build_and_execute(new_test_ext(), || {
+		let mut brick = test_params();
+		brick.rules.approval = polkadot_sdk::sp_runtime::Perbill::one();
+		let index = propose(1, &RuntimeCall::Governance(crate::Call::set_params { params: brick }));
+		vote(1, index, Vote::Aye);
+		vote(2, index, Vote::Aye);
+		run_to(end());
+		assert_eq!(decided(index).map(|d| d.0), Some(Outcome::Approved));
+		assert_eq!(enacted(index), Some(Err(Error::<Test>::ApprovalOutOfBounds.into())));
+		assert_eq!(Params::<Test>::get(), test_params());
+		// The next proposal passes as before.
+		let next = propose(2, &remark(b"still works"));
+		vote(1, next, Vote::Aye);
+		vote(2, next, Vote::Aye);
+		run_to(end() + VOTING_PERIOD + 1);
+		assert_eq!(enacted(next), Some(Ok(())));
+		assert!(remarked(b"still works"));
+		check();
+	});
+}
+
+/// A host (through its own account or its worker key) holds at most `MaxOpenPerHost` (2)
+/// proposals; a decided one frees its slot.
+#[test]
+fn a_host_holds_at_most_two_open_proposals() {
+	build_and_execute(new_test_ext(), || {
+		propose(1, &remark(b"one"));
+		propose(worker_of(1), &remark(b"two"));
+		assert_eq!(crate::OpenPerHost::<Test>::get(1), 2);
+		assert_noop!(
+			Governance::propose(RuntimeOrigin::signed(1), inline(&remark(b"three"))),
+			Error::<Test>::TooManyOpenProposals
+		);
+		assert_noop!(
+			Governance::propose(RuntimeOrigin::signed(worker_of(1)), inline(&remark(b"three"))),
+			Error::<Test>::TooManyOpenProposals
+		);
+		// Other hosts still have room.
+		propose(2, &remark(b"other"));
+		check();
+		// Nobody votes: the first two expire and free the slots.
+		run_to(end());
+		assert_eq!(crate::OpenPerHost::<Test>::get(1), 0);
+		assert!(!crate::OpenPerHost::<Test>::contains_key(1));
+		propose(1, &remark(b"three"));
+		check();
+	});
+}
+
+/// An approved call that no longer fits any block is dropped with an event; the proposal behind
+/// it is enacted in the same block.
+#[test]
+fn a_call_too_heavy_for_any_block_is_dropped_and_does_not_block_the_queue() {
+	use crate::WeightInfo;
+	use polkadot_sdk::frame_support::dispatch::GetDispatchInfo;
+	build_and_execute(new_test_ext(), || {
+		// 150 storage writes, by preimage (too long to go inline).
+		let heavy = RuntimeCall::System(frame_system::Call::set_storage {
+			items: (0u8..150).map(|i| (vec![b'h', i], vec![i])).collect(),
+		});
+		let bytes = heavy.encode();
+		assert_ok!(Preimage::note_preimage(RuntimeOrigin::signed(1), bytes.clone()));
+		let hash = <Test as frame_system::Config>::Hashing::hash(&bytes);
+		assert_ok!(Governance::propose(
+			RuntimeOrigin::signed(1),
+			Bounded::Lookup { hash, len: bytes.len() as u32 }
+		));
+		let light = propose(2, &remark(b"light"));
+		for index in [0, light] {
+			vote(1, index, Vote::Aye);
+			vote(2, index, Vote::Aye);
+		}
+		// As if a runtime upgrade made the first call heavier than any block's service leaves,
+		// while the second still fits.
+		let w = <() as WeightInfo>::service_base()
+			.saturating_add(<() as WeightInfo>::decide().saturating_mul(2))
+			.saturating_add(<() as WeightInfo>::enact().saturating_mul(2));
+		let light_weight = remark(b"light").get_dispatch_info().call_weight;
+		let heavy_weight = heavy.get_dispatch_info().call_weight;
+		let budget = w.saturating_add(light_weight);
+		assert!(
+			heavy_weight.any_gt(budget),
+			"the test needs a call heavier than two decisions, two enactments and the light call"
+		);
+		ServiceWeight::set(budget);
+		run_to(end());
+		assert!(events().contains(&Event::EnactmentDropped {
+			index: 0,
+			call_hash: hash,
+			call_weight: heavy_weight,
+		}));
+		assert!(!remarked(&[b'h', 0]));
+		assert!(Proposals::<Test>::get(0).is_none());
+		assert_eq!(enacted(light), Some(Ok(())));
+		assert!(remarked(b"light"));
+		assert_eq!(crate::Due::<Test>::get().len(), 0);
+		ServiceWeight::set(FULL_SERVICE_WEIGHT);
+		check();
+	});
 }

@@ -201,12 +201,13 @@ pub struct GovernanceParams<Balance, BlockNumber> {
 
 impl<Balance: Default, BlockNumber: From<u32>> Default for GovernanceParams<Balance, BlockNumber> {
 	/// PROTOCOL §9's mainnet values: two days of 6 s blocks, quorum 25 %, approval above 50 %,
-	/// veto at 33.4 %, no host above 30 %, enactment at once. The deposit (500 GNK) is set by
-	/// genesis, since this type does not know the token's decimals.
+	/// veto at 33.4 %, no host above 30 %, enactment one day after approval (so holders can
+	/// react to an upgrade). The deposit (500 GNK) is set by genesis, since this type does not
+	/// know the token's decimals.
 	fn default() -> Self {
 		Self {
 			voting_period: 28_800u32.into(),
-			enactment_delay: 0u32.into(),
+			enactment_delay: 14_400u32.into(),
 			proposal_deposit: Balance::default(),
 			rules: VoteRules {
 				quorum: Perbill::from_percent(25),
@@ -216,6 +217,61 @@ impl<Balance: Default, BlockNumber: From<u32>> Default for GovernanceParams<Bala
 			max_host_share: Perbill::from_percent(30),
 		}
 	}
+}
+
+/// The bounds of the parameters counted in blocks (PROTOCOL §11: a vote of 1 hour to 30 days,
+/// enactment at most 7 days after approval). Blocks stand for different times on different
+/// chains (6 s on a live chain, 1 s on a dev chain), so they are fixed at genesis, not by the
+/// runtime; no call changes them (a runtime upgrade with a migration could).
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+	serde::Serialize,
+	serde::Deserialize,
+)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PeriodLimits<BlockNumber> {
+	/// The shortest voting period.
+	pub min_voting_period: BlockNumber,
+	/// The longest voting period.
+	pub max_voting_period: BlockNumber,
+	/// The longest enactment delay.
+	pub max_enactment_delay: BlockNumber,
+}
+
+impl<BlockNumber: From<u32>> Default for PeriodLimits<BlockNumber> {
+	/// PROTOCOL §11 in 6-second blocks: 1 hour, 30 days, 7 days.
+	fn default() -> Self {
+		Self {
+			min_voting_period: 600u32.into(),
+			max_voting_period: 432_000u32.into(),
+			max_enactment_delay: 100_800u32.into(),
+		}
+	}
+}
+
+/// The bounds of PROTOCOL §11 on the shares, in parts per billion (inclusive).
+pub mod bounds {
+	use polkadot_sdk::sp_runtime::Perbill;
+
+	/// Quorum: 10 % to 50 % of the snapshot's weight.
+	pub const QUORUM: (Perbill, Perbill) = (Perbill::from_percent(10), Perbill::from_percent(50));
+	/// Approval: the ayes must exceed 50 % to 75 % of the deciding votes (100 % would pass
+	/// nothing, ever).
+	pub const APPROVAL: (Perbill, Perbill) = (Perbill::from_percent(50), Perbill::from_percent(75));
+	/// Veto: 20 % to 50 % of the turnout (0 % would veto everything).
+	pub const VETO: (Perbill, Perbill) = (Perbill::from_percent(20), Perbill::from_percent(50));
+	/// The largest share one host votes with: 10 % to 50 % (above half, one host decides).
+	pub const HOST_SHARE: (Perbill, Perbill) =
+		(Perbill::from_percent(10), Perbill::from_percent(50));
 }
 
 /// Where a proposal stands.

@@ -162,8 +162,16 @@ pub mod pallet {
 
 	#[pallet::error]
 	pub enum Error<T> {
-		/// `halving_interval` and `max_missed_epochs` must be at least 1.
-		InvalidParams,
+		/// `halving_interval` must be at least 1 epoch.
+		HalvingIntervalOutOfBounds,
+		/// `retention` must lie between 50 % and 99 %: at 100 % a silent host would keep its
+		/// weight for ever, at 0 % one missed epoch (a DDoS) would wipe it.
+		RetentionOutOfBounds,
+		/// `max_missed_epochs` must lie between 1 and 60.
+		MaxMissedEpochsOutOfBounds,
+		/// `missed_vote_penalty` must lie between 10 % and 100 %: below, skipping validation
+		/// would cost almost nothing.
+		MissedVotePenaltyOutOfBounds,
 		/// `mining_cap` is below what has already been minted (see `TotalMinted`).
 		CapBelowMinted,
 		/// A spend of nothing: `amount` must be above 0.
@@ -225,8 +233,18 @@ pub mod pallet {
 impl<T: Config> Pallet<T> {
 	/// Checks parameters before they are stored.
 	pub fn check_params(params: &IssuanceParamsOf<T>) -> Result<(), Error<T>> {
-		if params.halving_interval == 0 || params.max_missed_epochs == 0 {
-			return Err(Error::InvalidParams);
+		use polkadot_sdk::sp_runtime::Perbill;
+		if params.halving_interval == 0 {
+			return Err(Error::HalvingIntervalOutOfBounds);
+		}
+		if !(Perbill::from_percent(50)..=Perbill::from_percent(99)).contains(&params.retention) {
+			return Err(Error::RetentionOutOfBounds);
+		}
+		if !(1..=MAX_MISSED_EPOCHS).contains(&params.max_missed_epochs) {
+			return Err(Error::MaxMissedEpochsOutOfBounds);
+		}
+		if !(Perbill::from_percent(10)..=Perbill::one()).contains(&params.missed_vote_penalty) {
+			return Err(Error::MissedVotePenaltyOutOfBounds);
 		}
 		if params.mining_cap < TotalMinted::<T>::get() {
 			return Err(Error::CapBelowMinted);

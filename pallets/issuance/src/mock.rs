@@ -49,7 +49,40 @@ impl pallet_sprint::Config for Test {
 	type MaxCleanupPerBlock = ConstU32<8>;
 	type Treasury = TreasuryAccount;
 	type Rewards = Issuance;
+	type KeyProof = TestSignature;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = MockKeys;
 	type WeightInfo = ();
+}
+
+pub use polkadot_sdk::sp_runtime::testing::TestSignature;
+
+/// Worker keys for the sprint pallet's benchmarks (not run here).
+#[cfg(feature = "runtime-benchmarks")]
+pub struct MockKeys;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_sprint::BenchmarkHelper<AccountId, TestSignature> for MockKeys {
+	fn worker_key(index: u32, message: &[u8]) -> (AccountId, TestSignature) {
+		let key = 50_000 + index as AccountId;
+		(key, TestSignature(key, message.to_vec()))
+	}
+}
+
+/// Runs `f` in `ext`, then checks both pallets' invariants (`try_state`): bonds against holds,
+/// minted against the cap.
+pub fn build_and_execute<R>(mut ext: TestExternalities, f: impl FnOnce() -> R) -> R {
+	ext.execute_with(|| {
+		let r = f();
+		pallet_sprint::Pallet::<Test>::do_try_state().expect("sprint try_state after the test");
+		crate::Pallet::<Test>::do_try_state().expect("issuance try_state after the test");
+		r
+	})
+}
+
+/// `worker`'s proof that it is `host`'s worker key.
+pub fn key_proof(host: AccountId, worker: AccountId) -> TestSignature {
+	TestSignature(worker, pallet_sprint::Pallet::<Test>::worker_key_message(&host))
 }
 
 impl pallet_issuance::Config for Test {
@@ -81,7 +114,7 @@ pub fn sprint_params() -> SprintParams<Balance> {
 		commit_grace: 3,
 		validation_length: 6,
 		committee_size: 16,
-		sample_size: 10,
+		sample_size: 50,
 		max_count: 1_000_000,
 		accept_threshold: Perbill::from_rational(2u32, 3u32),
 		fraud_slash: Perbill::from_percent(50),

@@ -10,7 +10,7 @@ use polkadot_sdk::{
 	sp_runtime::{DispatchError, Perbill},
 };
 
-use crate::{mock::*, pallet::*, scheduled_reward, Error, Event};
+use crate::{mock::*, pallet::*, scheduled_reward, Error, Event, IssuanceParams};
 
 fn treasury() -> Balance {
 	Balances::balance(&TreasuryAccount::get())
@@ -76,11 +76,16 @@ fn the_schedule_halves_every_interval() {
 #[test]
 fn a_full_epoch_pays_by_accepted_weight() {
 	// Genesis hosts 1 and 2 (weight 100 each) validate; hosts 3..=6 register in epoch 0.
-	ext_with_hosts(2, 100).execute_with(|| {
+	build_and_execute(ext_with_hosts(2, 100), || {
 		for h in 3..=6u64 {
 			let endpoint: Endpoint =
 				format!("https://host{h}.example").into_bytes().try_into().unwrap();
-			assert_ok!(Sprint::register_host(RuntimeOrigin::signed(h), endpoint, worker(h)));
+			assert_ok!(Sprint::register_host(
+				RuntimeOrigin::signed(h),
+				endpoint,
+				worker(h),
+				key_proof(h, worker(h))
+			));
 		}
 		let treasury_before = treasury();
 		let counts = [(1u64, 100u64), (2, 100), (3, 10), (4, 20), (5, 30), (6, 40)];
@@ -128,7 +133,7 @@ fn knocking_hosts_out_pays_the_others_nothing_in_the_first_epoch() {
 	params.max_missed_epochs = 14;
 	params.halving_interval = 1_461;
 	params.mining_cap = 1_000 * R0;
-	ext_with(10, 100, params).execute_with(|| {
+	build_and_execute(ext_with(10, 100, params), || {
 		let all: Vec<u64> = (1..=10).collect();
 		let honest: Vec<u64> = (1..=7).collect();
 		let victims = [8u64, 9, 10];
@@ -207,7 +212,7 @@ fn knocking_hosts_out_pays_the_others_nothing_in_the_first_epoch() {
 
 #[test]
 fn a_host_that_unregisters_leaves_the_denominator_at_once() {
-	ext_with_hosts(10, 100).execute_with(|| {
+	build_and_execute(ext_with_hosts(10, 100), || {
 		let all: Vec<u64> = (1..=10).collect();
 		play_epoch(&EpochPlay::honest(&all, 100));
 		assert_ok!(Sprint::unregister_host(RuntimeOrigin::signed(10)));
@@ -220,7 +225,7 @@ fn a_host_that_unregisters_leaves_the_denominator_at_once() {
 
 #[test]
 fn missed_votes_cost_ten_percent_each_to_the_treasury() {
-	ext_with_hosts(10, 100).execute_with(|| {
+	build_and_execute(ext_with_hosts(10, 100), || {
 		let all: Vec<u64> = (1..=10).collect();
 		// Host 10 commits but never votes: it misses a check on every host it holds seats on
 		// (about 1.8 of each host's 16; the others are still accepted).
@@ -261,7 +266,7 @@ fn missed_votes_cost_ten_percent_each_to_the_treasury() {
 
 #[test]
 fn a_fraud_counts_what_it_was_expected_to_keep_and_is_not_paid() {
-	ext_with_hosts(4, 100).execute_with(|| {
+	build_and_execute(ext_with_hosts(4, 100), || {
 		let all: Vec<u64> = (1..=4).collect();
 		// Everyone votes host 4 invalid: slashed, no weight, no reward; its share to the treasury.
 		let play = EpochPlay {
@@ -286,10 +291,15 @@ fn a_fraud_counts_what_it_was_expected_to_keep_and_is_not_paid() {
 #[test]
 fn a_fake_max_count_commitment_dilutes_no_one() {
 	let play_with = |fake: bool| {
-		ext_with_hosts(6, 100).execute_with(|| {
+		build_and_execute(ext_with_hosts(6, 100), || {
 			// Host 7 registers (no weight yet) and claims the most leaves a commitment may have.
 			let endpoint: Endpoint = b"https://h7.example".to_vec().try_into().unwrap();
-			assert_ok!(Sprint::register_host(RuntimeOrigin::signed(7), endpoint, worker(7)));
+			assert_ok!(Sprint::register_host(
+				RuntimeOrigin::signed(7),
+				endpoint,
+				worker(7),
+				key_proof(7, worker(7))
+			));
 			let honest: Vec<u64> = (1..=6).collect();
 			let mut commits: Vec<(u64, u64)> = honest.iter().map(|&h| (h, 100)).collect();
 			if fake {
@@ -316,7 +326,7 @@ fn a_fake_max_count_commitment_dilutes_no_one() {
 
 #[test]
 fn a_dishonest_third_cannot_slash_or_zero_anyone() {
-	ext_with_hosts(4, 100).execute_with(|| {
+	build_and_execute(ext_with_hosts(4, 100), || {
 		let all: Vec<u64> = (1..=4).collect();
 		// Host 1 votes everyone invalid: about a third of every other host's seats.
 		let play = EpochPlay {
@@ -361,7 +371,7 @@ fn halvings_and_the_cap_match_the_closed_form() {
 	// by epoch 13 the schedule minted 4·(1 + 1/2 + 1/4) M + 2 · 125,000 = 7.25 M.
 	let mut params = issuance_params();
 	params.mining_cap = 7_300_000;
-	ext_with(1, 100, params.clone()).execute_with(|| {
+	build_and_execute(ext_with(1, 100, params.clone()), || {
 		let mut previous = 0;
 		for epoch in 0..18u32 {
 			play_epoch(&EpochPlay::honest(&[1], 100));
@@ -390,7 +400,7 @@ fn halvings_and_the_cap_match_the_closed_form() {
 
 #[test]
 fn the_api_reports_rewards_and_halvings() {
-	ext_with_hosts(1, 100).execute_with(|| {
+	build_and_execute(ext_with_hosts(1, 100), || {
 		assert_eq!(Issuance::epoch_reward(0), R0);
 		assert_eq!(Issuance::epoch_reward(4), R0 / 2);
 		assert_eq!(Issuance::next_halving_after(0), 4);
@@ -405,7 +415,7 @@ fn the_api_reports_rewards_and_halvings() {
 
 #[test]
 fn nothing_is_minted_when_nobody_was_expected() {
-	ext_with_hosts(1, 100).execute_with(|| {
+	build_and_execute(ext_with_hosts(1, 100), || {
 		assert_ok!(Sprint::unregister_host(RuntimeOrigin::signed(1)));
 		play_epoch(&EpochPlay { commits: vec![], voters: vec![], verdict: |_, _| Verdict::Valid });
 		assert_eq!(reward_of(0), (0, 0, 0));
@@ -415,25 +425,42 @@ fn nothing_is_minted_when_nobody_was_expected() {
 
 #[test]
 fn params_change_only_by_root_from_the_next_epoch_settled() {
-	ext_with_hosts(1, 100).execute_with(|| {
+	build_and_execute(ext_with_hosts(1, 100), || {
 		let mut p = issuance_params();
 		p.initial_reward = 2 * R0;
 		assert_noop!(
 			Issuance::set_params(RuntimeOrigin::signed(1), p.clone()),
 			DispatchError::BadOrigin
 		);
-		let mut bad = p.clone();
-		bad.halving_interval = 0;
-		assert_noop!(
-			Issuance::set_params(RuntimeOrigin::root(), bad),
-			Error::<Test>::InvalidParams
-		);
-		let mut bad = p.clone();
-		bad.max_missed_epochs = 0;
-		assert_noop!(
-			Issuance::set_params(RuntimeOrigin::root(), bad),
-			Error::<Test>::InvalidParams
-		);
+		// Each bound refused with its own error, and nothing changes.
+		type P = IssuanceParams<Balance>;
+		let cases: Vec<(fn(&mut P), Error<Test>)> = vec![
+			(|p| p.halving_interval = 0, Error::HalvingIntervalOutOfBounds),
+			(|p| p.retention = Perbill::from_percent(49), Error::RetentionOutOfBounds),
+			(|p| p.retention = Perbill::one(), Error::RetentionOutOfBounds),
+			(|p| p.max_missed_epochs = 0, Error::MaxMissedEpochsOutOfBounds),
+			(|p| p.max_missed_epochs = 61, Error::MaxMissedEpochsOutOfBounds),
+			(|p| p.missed_vote_penalty = Perbill::zero(), Error::MissedVotePenaltyOutOfBounds),
+			(
+				|p| p.missed_vote_penalty = Perbill::from_percent(9),
+				Error::MissedVotePenaltyOutOfBounds,
+			),
+		];
+		for (change, error) in cases {
+			let mut bad = p.clone();
+			change(&mut bad);
+			assert_noop!(Issuance::set_params(RuntimeOrigin::root(), bad), error);
+		}
+		for edge in [
+			|p: &mut P| p.retention = Perbill::from_percent(50),
+			|p: &mut P| p.retention = Perbill::from_percent(99),
+			|p: &mut P| p.max_missed_epochs = 60,
+			|p: &mut P| p.missed_vote_penalty = Perbill::one(),
+		] {
+			let mut ok = p.clone();
+			edge(&mut ok);
+			assert_ok!(Issuance::check_params(&ok));
+		}
 
 		assert_ok!(Issuance::set_params(RuntimeOrigin::root(), p.clone()));
 		assert_eq!(Params::<Test>::get(), issuance_params());
@@ -467,7 +494,7 @@ fn genesis_params_round_trip_through_json() {
 
 #[test]
 fn integrity_test_passes() {
-	ext_with_hosts(1, 100).execute_with(|| {
+	build_and_execute(ext_with_hosts(1, 100), || {
 		use polkadot_sdk::frame_support::traits::Hooks;
 		<Issuance as Hooks<u64>>::integrity_test();
 	});
@@ -475,7 +502,7 @@ fn integrity_test_passes() {
 
 #[test]
 fn root_spends_from_the_treasury_which_keeps_its_existential_deposit() {
-	ext_with_hosts(1, 100).execute_with(|| {
+	build_and_execute(ext_with_hosts(1, 100), || {
 		use polkadot_sdk::frame_support::traits::fungible::Mutate;
 		let treasury_account = TreasuryAccount::get();
 		assert_ok!(Balances::mint_into(&treasury_account, 1_000));

@@ -39,6 +39,9 @@ pub struct IssuanceParams<Balance> {
 	pub missed_vote_penalty: Perbill,
 }
 
+/// The most silent epochs in a row `max_missed_epochs` may allow (two months of epochs).
+pub const MAX_MISSED_EPOCHS: u32 = 60;
+
 /// One GNK in base units (9 decimals).
 pub const GNK: u128 = 1_000_000_000;
 

@@ -123,7 +123,8 @@ impl Network {
 				assert_ok!(Sprint::register_host(
 					RuntimeOrigin::signed(FAKE),
 					b"https://fake.example".to_vec().try_into().unwrap(),
-					worker(FAKE)
+					worker(FAKE),
+					key_proof(FAKE, worker(FAKE))
 				));
 			}
 			commit(FAKE, p.max_count);

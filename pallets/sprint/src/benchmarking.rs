@@ -23,11 +23,22 @@ use crate::{pallet::*, types::*, Endpoint};
 
 const SEED: u32 = 0;
 
-/// The longest valid endpoint.
+/// The longest valid endpoint: a DNS name of labels of 63 letters.
 fn long_endpoint() -> Endpoint {
 	let mut url = b"https://".to_vec();
-	url.resize(MAX_ENDPOINT_LEN as usize, b'a');
-	Endpoint::truncate_from(url)
+	while url.len() < MAX_ENDPOINT_LEN as usize {
+		let label = (MAX_ENDPOINT_LEN as usize - url.len()).min(63);
+		url.extend(core::iter::repeat_n(b'a', label));
+		if url.len() + 2 <= MAX_ENDPOINT_LEN as usize {
+			url.push(b'.');
+		} else {
+			break;
+		}
+	}
+	url.truncate(MAX_ENDPOINT_LEN as usize);
+	let endpoint = Endpoint::truncate_from(url);
+	assert!(crate::is_valid_endpoint(&endpoint), "the benchmark endpoint is valid");
+	endpoint
 }
 
 /// An account that can afford the bond several times over.
@@ -85,9 +96,11 @@ mod benchmarks {
 	#[benchmark]
 	fn register_host() {
 		let caller = funded::<T>("caller", 0);
-		let worker: T::AccountId = account("worker", 0, SEED);
+		let message = Pallet::<T>::worker_key_message(&caller);
+		let (worker, proof) =
+			<T::BenchmarkHelper as crate::BenchmarkHelper<_, _>>::worker_key(0, &message);
 		#[extrinsic_call]
-		_(RawOrigin::Signed(caller.clone()), long_endpoint(), worker);
+		_(RawOrigin::Signed(caller.clone()), long_endpoint(), worker, proof);
 		assert!(Hosts::<T>::contains_key(&caller));
 	}
 
@@ -101,9 +114,11 @@ mod benchmarks {
 	#[benchmark]
 	fn set_worker_key() {
 		let (caller, old) = host::<T>(0);
-		let new: T::AccountId = account("new-worker", 0, SEED);
+		let message = Pallet::<T>::worker_key_message(&caller);
+		let (new, proof) =
+			<T::BenchmarkHelper as crate::BenchmarkHelper<_, _>>::worker_key(1, &message);
 		#[extrinsic_call]
-		_(RawOrigin::Signed(caller), new.clone());
+		_(RawOrigin::Signed(caller), new.clone(), proof);
 		assert!(HostOfWorker::<T>::get(&old).is_none());
 		assert!(HostOfWorker::<T>::get(&new).is_some());
 	}

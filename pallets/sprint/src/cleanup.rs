@@ -8,7 +8,7 @@ use polkadot_sdk::frame_support::pallet_prelude::*;
 use crate::{pallet::*, types::*};
 
 /// The per-epoch maps, cleared in this order.
-const STAGES: u8 = 9;
+const STAGES: u8 = 10;
 
 impl<T: Config> Pallet<T> {
 	/// Removes up to `MaxCleanupPerBlock` keys of the oldest epoch not yet cleared, if it is at
@@ -34,7 +34,8 @@ impl<T: Config> Pallet<T> {
 				5 => Votes::<T>::clear_prefix((target,), budget, c),
 				6 => Tallies::<T>::clear_prefix(target, budget, c),
 				7 => Accepted::<T>::clear_prefix(target, budget, c),
-				_ => MissedVotes::<T>::clear_prefix(target, budget, c),
+				8 => MissedVotes::<T>::clear_prefix(target, budget, c),
+				_ => VotingWeights::<T>::clear_prefix(target, budget, c),
 			};
 			budget = budget.saturating_sub(r.backend.max(1));
 			removed = removed.saturating_add(r.backend as u64);
@@ -48,6 +49,7 @@ impl<T: Config> Pallet<T> {
 		}
 		if stage == STAGES {
 			TotalWeight::<T>::remove(target);
+			TotalVotingWeight::<T>::remove(target);
 			ValidatorCount::<T>::remove(target);
 			AcceptedCount::<T>::remove(target);
 			CleanedUpTo::<T>::put(target.saturating_add(1));

@@ -33,6 +33,12 @@ impl<T: Config> Pallet<T> {
 		Weights::<T>::insert(epoch, host, weight);
 		let total = TotalWeight::<T>::get(epoch).saturating_add(weight);
 		TotalWeight::<T>::insert(epoch, total);
+		// Voting weight: the lesser of this and the previous epoch's (genesis: its own).
+		let voting = match epoch.checked_sub(1) {
+			Some(previous) => weight.min(Weights::<T>::get(previous, host)),
+			None => weight,
+		};
+		Self::set_voting_weight(epoch, host, voting);
 		let index = ValidatorCount::<T>::get(epoch);
 		Validators::<T>::insert(epoch, index, (host.clone(), total));
 		ValidatorIndex::<T>::insert(epoch, host, index);
@@ -43,7 +49,19 @@ impl<T: Config> Pallet<T> {
 	/// weights).
 	#[cfg(feature = "runtime-benchmarks")]
 	pub fn benchmark_set_weight(epoch: EpochIndex, host: &T::AccountId, weight: u64) {
-		Self::set_weight(epoch, host, weight)
+		Self::set_weight(epoch, host, weight);
+		let old = VotingWeights::<T>::get(epoch, host);
+		TotalVotingWeight::<T>::mutate(epoch, |t| *t = t.saturating_sub(old));
+		VotingWeights::<T>::remove(epoch, host);
+		Self::set_voting_weight(epoch, host, weight);
+	}
+
+	/// Records `host`'s voting weight in `epoch` (nothing for 0).
+	fn set_voting_weight(epoch: EpochIndex, host: &T::AccountId, voting: u64) {
+		if voting > 0 {
+			VotingWeights::<T>::insert(epoch, host, voting);
+			TotalVotingWeight::<T>::mutate(epoch, |t| *t = t.saturating_add(voting));
+		}
 	}
 
 	/// The interval `[start, end)` of running weight that validator `index` of `epoch` owns.

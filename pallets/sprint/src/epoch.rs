@@ -2,10 +2,16 @@
 
 use codec::Encode;
 use polkadot_sdk::{
-	frame_support::{pallet_prelude::*, traits::Get},
+	frame_support::{
+		pallet_prelude::*,
+		traits::{fungible::Inspect, Get},
+	},
 	frame_system::pallet_prelude::BlockNumberFor,
 	sp_io::hashing::blake2_256,
-	sp_runtime::{traits::Saturating, Perbill, SaturatedConversion},
+	sp_runtime::{
+		traits::{Saturating, Zero},
+		Perbill, SaturatedConversion,
+	},
 };
 
 use crate::{mix, pallet::*, types::*, EpochRandomness, SprintParamsOf};
@@ -154,8 +160,17 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::HitToleranceOutOfBounds
 		);
 		ensure!(
-			p.sample_size > 0 && p.max_count > 0 && p.max_count <= MAX_LEAVES,
-			Error::<T>::InvalidParams
+			(MIN_SAMPLE_SIZE..=MAX_SAMPLE_SIZE).contains(&p.sample_size),
+			Error::<T>::SampleSizeOutOfBounds
+		);
+		ensure!((1..=MAX_LEAVES).contains(&p.max_count), Error::<T>::MaxCountOutOfBounds);
+		ensure!(
+			(Perbill::from_percent(10)..=Perbill::one()).contains(&p.fraud_slash),
+			Error::<T>::FraudSlashOutOfBounds
+		);
+		ensure!(
+			!p.host_bond.is_zero() && p.host_bond >= T::Currency::minimum_balance(),
+			Error::<T>::HostBondOutOfBounds
 		);
 		Ok(())
 	}
@@ -169,6 +184,16 @@ impl<T: Config> Pallet<T> {
 		let epoch = CurrentEpoch::<T>::get();
 		let total: u64 = Weights::<T>::iter_prefix_values(epoch).sum();
 		ensure!(total == TotalWeight::<T>::get(epoch), "TotalWeight differs from the weights");
+		let voting: u64 = VotingWeights::<T>::iter_prefix_values(epoch).sum();
+		ensure!(
+			voting == TotalVotingWeight::<T>::get(epoch),
+			"TotalVotingWeight differs from the voting weights"
+		);
+		ensure!(
+			VotingWeights::<T>::iter_prefix(epoch)
+				.all(|(host, v)| v <= Weights::<T>::get(epoch, &host)),
+			"a voting weight exceeds the host's weight"
+		);
 		let count = ValidatorCount::<T>::get(epoch);
 		let last = count.checked_sub(1).and_then(|i| Validators::<T>::get(epoch, i));
 		ensure!(last.map_or(0, |(_, cum)| cum) == total, "validator running sum differs");
@@ -179,6 +204,28 @@ impl<T: Config> Pallet<T> {
 			);
 		}
 		ensure!(Hosts::<T>::count() <= T::MaxHosts::get(), "more hosts than MaxHosts");
+		// Bonds against holds: a host holds its bond plus what it is still unbonding; an
+		// account that left holds at most what it is unbonding.
+		{
+			use polkadot_sdk::frame_support::traits::fungible::InspectHold;
+			let reason: T::RuntimeHoldReason = HoldReason::HostBond.into();
+			for (host, info) in Hosts::<T>::iter() {
+				let unbonding = Unbondings::<T>::get(&host).map(|u| u.amount).unwrap_or_default();
+				ensure!(
+					T::Currency::balance_on_hold(&reason, &host)
+						== info.bond.saturating_add(unbonding),
+					"a host's held bond differs from its record"
+				);
+			}
+			for (who, unbonding) in Unbondings::<T>::iter() {
+				if !Hosts::<T>::contains_key(&who) {
+					ensure!(
+						T::Currency::balance_on_hold(&reason, &who) <= unbonding.amount,
+						"an unbonding account holds more than it is unbonding"
+					);
+				}
+			}
+		}
 		ensure!(
 			HostOfWorker::<T>::iter().count() as u32 == Hosts::<T>::count(),
 			"worker keys without a host"

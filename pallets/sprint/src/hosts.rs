@@ -9,9 +9,31 @@ use polkadot_sdk::{
 	sp_runtime::traits::{Saturating, Zero},
 };
 
+use polkadot_sdk::frame_system::{self, pallet_prelude::BlockNumberFor};
+
 use crate::{pallet::*, types::*, BalanceOf, Endpoint, HostInfoOf};
 
 impl<T: Config> Pallet<T> {
+	/// Whether `proof` is `worker_key`'s signature over the key message for `host` on this chain
+	/// (PROTOCOL §1). Genesis hosts need none.
+	pub(crate) fn check_key_proof(
+		host: &T::AccountId,
+		worker_key: &T::AccountId,
+		proof: &T::KeyProof,
+	) -> DispatchResult {
+		use polkadot_sdk::sp_runtime::traits::Verify;
+		let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+		let message = gonka_primitives::worker_key_message(host, genesis.as_ref());
+		ensure!(proof.verify(&message[..], worker_key), Error::<T>::InvalidKeyProof);
+		Ok(())
+	}
+
+	/// The worker key message for `host` on this chain (what a proof signs).
+	pub fn worker_key_message(host: &T::AccountId) -> alloc::vec::Vec<u8> {
+		let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+		gonka_primitives::worker_key_message(host, genesis.as_ref())
+	}
+
 	/// Registers `host` with `bond` held and an initial `weight` (non-zero only at genesis).
 	pub(crate) fn do_register(
 		host: T::AccountId,
@@ -23,6 +45,11 @@ impl<T: Config> Pallet<T> {
 		ensure!(!Hosts::<T>::contains_key(&host), Error::<T>::AlreadyRegistered);
 		ensure!(is_valid_endpoint(&endpoint), Error::<T>::InvalidEndpoint);
 		ensure!(!HostOfWorker::<T>::contains_key(&worker_key), Error::<T>::WorkerKeyInUse);
+		ensure!(!HostOfWorker::<T>::contains_key(&host), Error::<T>::HostIsWorkerKey);
+		ensure!(
+			worker_key == host || !Hosts::<T>::contains_key(&worker_key),
+			Error::<T>::WorkerKeyIsHost
+		);
 		ensure!(Hosts::<T>::count() < T::MaxHosts::get(), Error::<T>::TooManyHosts);
 		if !bond.is_zero() {
 			T::Currency::hold(&HoldReason::HostBond.into(), &host, bond)
@@ -62,6 +89,10 @@ impl<T: Config> Pallet<T> {
 		worker_key: T::AccountId,
 	) -> DispatchResult {
 		ensure!(!HostOfWorker::<T>::contains_key(&worker_key), Error::<T>::WorkerKeyInUse);
+		ensure!(
+			worker_key == host || !Hosts::<T>::contains_key(&worker_key),
+			Error::<T>::WorkerKeyIsHost
+		);
 		Hosts::<T>::try_mutate(&host, |info| -> DispatchResult {
 			let info = info.as_mut().ok_or(Error::<T>::NotRegistered)?;
 			HostOfWorker::<T>::remove(&info.worker_key);

@@ -60,7 +60,7 @@ use polkadot_sdk::{
 	frame_support::{self, traits::fungible, weights::Weight},
 	frame_system,
 	sp_core::H256,
-	sp_runtime::Perbill,
+	sp_runtime::{self, Perbill},
 };
 
 /// The balance type of the pallet's currency.
@@ -138,6 +138,14 @@ pub struct Entropy {
 	/// relay chain (`--dev`), the parent hash, which its author can grind. `None`: the relay
 	/// block carried none; a seed that must be fresh waits for the next.
 	pub randomness: Option<[u8; 32]>,
+}
+
+/// Worker keys and their proofs of possession for the benchmarks: the runtime signs with a key
+/// it generates in the benchmark's keystore, the mock with a test signature.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AccountId, KeyProof> {
+	/// The `index`-th worker key and its signature over `message`.
+	fn worker_key(index: u32, message: &[u8]) -> (AccountId, KeyProof);
 }
 
 /// Where seeds come from (`PROTOCOL.md` §3): the entropy of the block being built, as it stands
@@ -246,6 +254,17 @@ pub mod pallet {
 		/// What settlement pays (the issuance pallet; `()` pays nothing).
 		type Rewards: EpochRewards<Self::AccountId>;
 
+		/// The signature a worker key proves possession with (PROTOCOL §1; the runtime's
+		/// `MultiSignature`), over [`gonka_primitives::worker_key_message`].
+		type KeyProof: Parameter
+			+ sp_runtime::traits::Verify<
+				Signer: sp_runtime::traits::IdentifyAccount<AccountId = Self::AccountId>,
+			>;
+
+		/// Makes worker keys and their proofs for the benchmarks.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper<Self::AccountId, Self::KeyProof>;
+
 		/// Weights of the calls.
 		type WeightInfo: WeightInfo;
 	}
@@ -303,6 +322,25 @@ pub mod pallet {
 	/// Sum of the weights of an epoch.
 	#[pallet::storage]
 	pub type TotalWeight<T: Config> = StorageMap<_, Twox64Concat, EpochIndex, u64, ValueQuery>;
+
+	/// Each host's voting weight in an epoch (PROTOCOL §9): the lesser of its weights in this
+	/// epoch and the one before (at genesis: its genesis weight), so weight rented for a single
+	/// Sprint buys no votes. Set with the weight; hosts without an entry vote with nothing.
+	#[pallet::storage]
+	pub type VotingWeights<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		EpochIndex,
+		Blake2_128Concat,
+		T::AccountId,
+		u64,
+		ValueQuery,
+	>;
+
+	/// Sum of the voting weights of an epoch: the total governance's quorum is measured against.
+	#[pallet::storage]
+	pub type TotalVotingWeight<T: Config> =
+		StorageMap<_, Twox64Concat, EpochIndex, u64, ValueQuery>;
 
 	/// The validators of an epoch (hosts with weight > 0) in the order their weight was set, with
 	/// the running sum of weights up to and including each: committees are drawn by binary
@@ -466,7 +504,6 @@ pub mod pallet {
 		StorageMap<_, Blake2_128Concat, T::AccountId, Unbonding<BalanceOf<T>>, OptionQuery>;
 
 	#[pallet::genesis_config]
-	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
 		/// The parameters of epoch 0.
 		pub params: SprintParamsOf<T>,
@@ -476,6 +513,20 @@ pub mod pallet {
 		/// A development chain without a real relay chain: seeds from the parent hash when the
 		/// relay chain gives no randomness ([`DevSeeds`]). Never for a live network.
 		pub dev_seeds: bool,
+	}
+
+	impl<T: Config> Default for GenesisConfig<T> {
+		/// PROTOCOL's defaults with the smallest bond the bounds allow (the bond is
+		/// chain-specific: presets set it), no hosts, real seeds.
+		fn default() -> Self {
+			use frame_support::traits::fungible::Inspect;
+			use sp_runtime::traits::One;
+			let params = SprintParamsOf::<T> {
+				host_bond: T::Currency::minimum_balance().max(One::one()),
+				..Default::default()
+			};
+			Self { params, hosts: Vec::new(), dev_seeds: false }
+		}
 	}
 
 	#[pallet::genesis_build]
@@ -582,11 +633,20 @@ pub mod pallet {
 		AlreadyRegistered,
 		/// This account is not a registered host; register with `register_host` first.
 		NotRegistered,
-		/// The endpoint must be an `http://` or `https://` URL with a host part, printable ASCII,
-		/// no spaces.
+		/// The endpoint must be `http://host[:port]` or `https://host[:port]`: a DNS name, IPv4
+		/// address or `[IPv6]` address, no user info, path (not even `/`), query or fragment.
 		InvalidEndpoint,
 		/// This worker key already signs for a host; every host needs its own key.
 		WorkerKeyInUse,
+		/// `key_proof` is not the worker key's signature over `"gonka/worker-key" ‖
+		/// SCALE(host) ‖ genesis hash`: sign with the worker key (`gonka-worker key --host`)
+		/// for this host and this chain.
+		InvalidKeyProof,
+		/// The worker key is a registered host's account: a host account cannot sign for another
+		/// host.
+		WorkerKeyIsHost,
+		/// The signer is another host's worker key: a worker key cannot register as a host.
+		HostIsWorkerKey,
 		/// The host limit (`MaxHosts`) is reached.
 		TooManyHosts,
 		/// The account cannot hold the bond (`host_bond` in `Params`) above the existential
@@ -616,8 +676,15 @@ pub mod pallet {
 		/// one block each, and with the seed block, one block of seed gap and one to settle
 		/// they must fit in the epoch.
 		InvalidPhaseLengths,
-		/// `sample_size` and `max_count` must be at least 1, `max_count` at most 2^24.
-		InvalidParams,
+		/// `sample_size` must lie between 50 and 1,000 leaves.
+		SampleSizeOutOfBounds,
+		/// `max_count` must lie between 1 and 2^24 leaves.
+		MaxCountOutOfBounds,
+		/// `fraud_slash` must lie between 10 % and 100 % of the bond.
+		FraudSlashOutOfBounds,
+		/// `host_bond` must be at least the existential deposit (and above 0): free hosts make
+		/// Sybils free.
+		HostBondOutOfBounds,
 		/// `committee_size` (seats per host) must lie between 8 and `MaxCommitteeSize`.
 		CommitteeSizeOutOfBounds,
 		/// `accept_threshold` must lie between 1/2 and 9/10 of the seats.
@@ -656,8 +723,12 @@ pub mod pallet {
 		}
 
 		fn integrity_test() {
-			let defaults = SprintParamsOf::<T>::default();
-			assert!(Self::check_params(&defaults).is_ok(), "default sprint params are invalid");
+			// The bond is chain-specific (no default): the smallest the bounds allow.
+			let defaults = GenesisConfig::<T>::default().params;
+			assert!(
+				Self::check_params(&defaults).is_ok(),
+				"the default sprint params must sit inside PROTOCOL §11's bounds"
+			);
 			assert!(T::MaxHosts::get() > 0, "MaxHosts must be positive");
 			assert!(
 				T::MaxCommitteeSize::get() >= MIN_COMMITTEE_SIZE,
@@ -675,15 +746,20 @@ pub mod pallet {
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
 		/// Registers the signer as a host: holds `host_bond` from it, records the endpoint its
-		/// worker serves on and the key that signs its Sprint extrinsics.
+		/// worker serves on (`http(s)://host[:port]`, nothing more) and the key that signs its
+		/// Sprint extrinsics. `key_proof` is the worker key's signature over `"gonka/worker-key"
+		/// ‖ SCALE(signer) ‖ genesis hash` (`gonka-worker key --host` prints it), so nobody can
+		/// name a key it does not hold.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::register_host())]
 		pub fn register_host(
 			origin: OriginFor<T>,
 			endpoint: Endpoint,
 			worker_key: T::AccountId,
+			key_proof: T::KeyProof,
 		) -> DispatchResult {
 			let host = ensure_signed(origin)?;
+			Self::check_key_proof(&host, &worker_key, &key_proof)?;
 			let bond = Params::<T>::get().host_bond;
 			Self::do_register(host, endpoint, worker_key, bond, 0)
 		}
@@ -696,11 +772,16 @@ pub mod pallet {
 			Self::do_update_host(host, endpoint)
 		}
 
-		/// Rotates the signer's worker key.
+		/// Rotates the signer's worker key; `key_proof` as for `register_host`, by the new key.
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::set_worker_key())]
-		pub fn set_worker_key(origin: OriginFor<T>, worker_key: T::AccountId) -> DispatchResult {
+		pub fn set_worker_key(
+			origin: OriginFor<T>,
+			worker_key: T::AccountId,
+			key_proof: T::KeyProof,
+		) -> DispatchResult {
 			let host = ensure_signed(origin)?;
+			Self::check_key_proof(&host, &worker_key, &key_proof)?;
 			Self::do_set_worker_key(host, worker_key)
 		}
 

@@ -45,7 +45,30 @@ impl pallet_sprint::Config for Test {
 	type MaxCleanupPerBlock = ConstU32<3>;
 	type Treasury = TreasuryAccount;
 	type Rewards = ();
+	type KeyProof = TestSignature;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = MockKeys;
 	type WeightInfo = ();
+}
+
+/// Test signatures: `TestSignature(signer, message)` verifies for `signer` over `message`.
+pub use polkadot_sdk::sp_runtime::testing::TestSignature;
+
+/// Worker keys `50_000 + index` with their test signatures.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct MockKeys;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::BenchmarkHelper<AccountId, TestSignature> for MockKeys {
+	fn worker_key(index: u32, message: &[u8]) -> (AccountId, TestSignature) {
+		let key = 50_000 + index as AccountId;
+		(key, TestSignature(key, message.to_vec()))
+	}
+}
+
+/// `worker`'s proof that it is `host`'s worker key on the mock chain.
+pub fn key_proof(host: AccountId, worker: AccountId) -> TestSignature {
+	TestSignature(worker, crate::Pallet::<Test>::worker_key_message(&host))
 }
 
 polkadot_sdk::frame_support::parameter_types! {
@@ -90,7 +113,7 @@ pub fn test_params() -> SprintParams<Balance> {
 		commit_grace: 3,
 		validation_length: 6,
 		committee_size: 8,
-		sample_size: 10,
+		sample_size: 50,
 		max_count: 1_000,
 		accept_threshold: Perbill::from_rational(2u32, 3u32),
 		fraud_slash: Perbill::from_percent(50),
@@ -105,7 +128,7 @@ pub fn test_params() -> SprintParams<Balance> {
 pub fn new_test_ext() -> TestExternalities {
 	build_ext(vec![
 		(1, 11, b"https://host1.example:8080".to_vec(), 100),
-		(2, 12, b"http://10.0.0.2:8080/".to_vec(), 50),
+		(2, 12, b"http://10.0.0.2:8080".to_vec(), 50),
 	])
 }
 

@@ -36,7 +36,7 @@ fn check_state() {
 
 #[test]
 fn genesis_hosts_are_bonded_and_epoch_zero_has_a_seed() {
-	new_test_ext().execute_with(|| {
+	build_and_execute(new_test_ext(), || {
 		assert_eq!(Hosts::<Test>::count(), 2);
 		assert_eq!(hold_of(1), BOND);
 		assert_eq!(Balances::balance(&1), 1_000 - BOND);
@@ -76,7 +76,7 @@ fn phases_follow_the_params() {
 
 #[test]
 fn epochs_roll_over_with_fresh_seeds() {
-	new_test_ext().execute_with(|| {
+	build_and_execute(new_test_ext(), || {
 		run_to(2);
 		let seed0 = EpochSeed::<Test>::get(0).unwrap();
 		run_to(20);
@@ -103,11 +103,12 @@ fn epochs_roll_over_with_fresh_seeds() {
 
 #[test]
 fn register_update_and_rotate() {
-	new_test_ext().execute_with(|| {
+	build_and_execute(new_test_ext(), || {
 		assert_ok!(Sprint::register_host(
 			RuntimeOrigin::signed(3),
-			endpoint("https://h3.example/gonka"),
-			13
+			endpoint("https://h3.example:8443"),
+			13,
+			key_proof(3, 13)
 		));
 		assert_eq!(
 			last_event(),
@@ -123,7 +124,7 @@ fn register_update_and_rotate() {
 		assert_ok!(Sprint::update_host(RuntimeOrigin::signed(3), endpoint("http://h3:9000")));
 		assert_eq!(Hosts::<Test>::get(3).unwrap().endpoint, endpoint("http://h3:9000"));
 
-		assert_ok!(Sprint::set_worker_key(RuntimeOrigin::signed(3), 23));
+		assert_ok!(Sprint::set_worker_key(RuntimeOrigin::signed(3), 23, key_proof(3, 23)));
 		assert_eq!(HostOfWorker::<Test>::get(23), Some(3));
 		assert_eq!(HostOfWorker::<Test>::get(13), None);
 		check_state();
@@ -132,25 +133,68 @@ fn register_update_and_rotate() {
 
 #[test]
 fn bad_registrations_are_refused_and_change_nothing() {
-	new_test_ext().execute_with(|| {
+	build_and_execute(new_test_ext(), || {
 		let s = RuntimeOrigin::signed;
 		assert_noop!(
-			Sprint::register_host(s(1), endpoint("https://again"), 31),
+			Sprint::register_host(s(1), endpoint("https://again"), 31, key_proof(1, 31)),
 			Error::<Test>::AlreadyRegistered
 		);
-		for bad in ["ftp://h3", "https://", "http:///path", "https://h 3", "h3.example:80"] {
+		// Scheme, host and port only (PROTOCOL §1).
+		for bad in [
+			"ftp://h3",
+			"https://",
+			"http:///path",
+			"https://h 3",
+			"h3.example:80",
+			"http://h3.example/",
+			"http://h3.example/admin",
+			"http://h3.example?x=1",
+			"http://h3.example#x",
+			"http://user@h3.example",
+			"http://h3.example:0",
+			"http://h3.example:99999",
+		] {
 			assert_noop!(
-				Sprint::register_host(s(3), endpoint(bad), 13),
+				Sprint::register_host(s(3), endpoint(bad), 13, key_proof(3, 13)),
 				Error::<Test>::InvalidEndpoint
 			);
 		}
 		assert_noop!(
-			Sprint::register_host(s(3), endpoint("https://h3"), 11),
+			Sprint::register_host(s(3), endpoint("https://h3"), 11, key_proof(3, 11)),
 			Error::<Test>::WorkerKeyInUse
 		);
 		assert_noop!(
-			Sprint::register_host(s(20), endpoint("https://poor"), 30),
+			Sprint::register_host(s(20), endpoint("https://poor"), 30, key_proof(20, 30)),
 			Error::<Test>::InsufficientBond
+		);
+		// Key proofs: by another key, for another host, over another message, or none.
+		for bad in [
+			TestSignature(14, Sprint::worker_key_message(&3)),
+			key_proof(4, 13),
+			TestSignature(13, b"gonka/worker-key".to_vec()),
+			TestSignature(13, vec![]),
+		] {
+			assert_noop!(
+				Sprint::register_host(s(3), endpoint("https://h3"), 13, bad),
+				Error::<Test>::InvalidKeyProof
+			);
+		}
+		// A host account cannot be another host's worker key, nor a worker key a host.
+		assert_noop!(
+			Sprint::register_host(s(3), endpoint("https://h3"), 2, key_proof(3, 2)),
+			Error::<Test>::WorkerKeyIsHost
+		);
+		assert_noop!(
+			Sprint::register_host(s(11), endpoint("https://h11"), 31, key_proof(11, 31)),
+			Error::<Test>::HostIsWorkerKey
+		);
+		assert_noop!(
+			Sprint::set_worker_key(s(1), 2, key_proof(1, 2)),
+			Error::<Test>::WorkerKeyIsHost
+		);
+		assert_noop!(
+			Sprint::set_worker_key(s(1), 31, key_proof(1, 32)),
+			Error::<Test>::InvalidKeyProof
 		);
 		assert_noop!(
 			Sprint::update_host(s(3), endpoint("https://h3")),
@@ -160,15 +204,24 @@ fn bad_registrations_are_refused_and_change_nothing() {
 			Sprint::update_host(s(1), endpoint("mailto:x")),
 			Error::<Test>::InvalidEndpoint
 		);
-		assert_noop!(Sprint::set_worker_key(s(3), 33), Error::<Test>::NotRegistered);
-		assert_noop!(Sprint::set_worker_key(s(1), 12), Error::<Test>::WorkerKeyInUse);
+		assert_noop!(
+			Sprint::set_worker_key(s(3), 33, key_proof(3, 33)),
+			Error::<Test>::NotRegistered
+		);
+		assert_noop!(
+			Sprint::set_worker_key(s(1), 12, key_proof(1, 12)),
+			Error::<Test>::WorkerKeyInUse
+		);
+		// A host may sign with its own account.
+		assert_ok!(Sprint::set_worker_key(s(1), 1, key_proof(1, 1)));
 		// Fill up to MaxHosts = 256.
 		for a in (3..=8).chain(100..348) {
-			assert_ok!(Sprint::register_host(s(a), endpoint("https://h"), 20_000 + a));
+			let key = 20_000 + a;
+			assert_ok!(Sprint::register_host(s(a), endpoint("https://h"), key, key_proof(a, key)));
 		}
 		assert_eq!(Hosts::<Test>::count(), 256);
 		assert_noop!(
-			Sprint::register_host(s(9), endpoint("https://h9"), 199),
+			Sprint::register_host(s(9), endpoint("https://h9"), 9_999, key_proof(9, 9_999)),
 			Error::<Test>::TooManyHosts
 		);
 		check_state();
@@ -177,7 +230,7 @@ fn bad_registrations_are_refused_and_change_nothing() {
 
 #[test]
 fn commit_in_the_window_once() {
-	new_test_ext().execute_with(|| {
+	build_and_execute(new_test_ext(), || {
 		to_commit_window();
 		let root = [7u8; 32];
 		assert_ok!(Sprint::commit(RuntimeOrigin::signed(11), 0, root, 42));
@@ -195,7 +248,7 @@ fn commit_in_the_window_once() {
 
 #[test]
 fn bad_commits_are_refused_and_change_nothing() {
-	new_test_ext().execute_with(|| {
+	build_and_execute(new_test_ext(), || {
 		let s = RuntimeOrigin::signed;
 		// During the Sprint.
 		assert_noop!(Sprint::commit(s(11), 0, [1; 32], 5), Error::<Test>::NotCommitWindow);
@@ -214,7 +267,7 @@ fn bad_commits_are_refused_and_change_nothing() {
 		assert_eq!(Sprint::current_phase().1, Phase::Validation);
 		assert_noop!(Sprint::commit(s(11), 0, [1; 32], 5), Error::<Test>::NotCommitWindow);
 		// A rotated-out key can no longer commit.
-		assert_ok!(Sprint::set_worker_key(s(1), 21));
+		assert_ok!(Sprint::set_worker_key(s(1), 21, key_proof(1, 21)));
 		run_to(21 + test_params().commit_start() as u64);
 		assert_noop!(Sprint::commit(s(11), 1, [1; 32], 5), Error::<Test>::NotAWorkerKey);
 		assert_ok!(Sprint::commit(s(21), 1, [1; 32], 5));
@@ -223,7 +276,7 @@ fn bad_commits_are_refused_and_change_nothing() {
 
 #[test]
 fn unregister_then_withdraw_the_bond_next_epoch() {
-	new_test_ext().execute_with(|| {
+	build_and_execute(new_test_ext(), || {
 		let s = RuntimeOrigin::signed;
 		to_commit_window();
 		assert_ok!(Sprint::commit(s(11), 0, [1; 32], 5));
@@ -260,10 +313,10 @@ fn unregister_then_withdraw_the_bond_next_epoch() {
 
 #[test]
 fn params_change_only_by_root_and_from_the_next_epoch() {
-	new_test_ext().execute_with(|| {
+	build_and_execute(new_test_ext(), || {
 		let mut p = test_params();
 		p.epoch_length = 30;
-		p.sample_size = 20;
+		p.sample_size = 60;
 		assert_noop!(
 			Sprint::set_params(RuntimeOrigin::signed(1), p.clone()),
 			DispatchError::BadOrigin
@@ -271,7 +324,7 @@ fn params_change_only_by_root_and_from_the_next_epoch() {
 		assert_ok!(Sprint::set_params(RuntimeOrigin::root(), p.clone()));
 		assert_eq!(last_event(), RuntimeEvent::Sprint(Event::ParamsScheduled { from_epoch: 1 }));
 		// Still the old params this epoch: it ends after 20 blocks.
-		assert_eq!(Params::<Test>::get().sample_size, 10);
+		assert_eq!(Params::<Test>::get().sample_size, 50);
 		run_to(21);
 		assert_eq!(CurrentEpoch::<Test>::get(), 1);
 		assert_eq!(Params::<Test>::get(), p);
@@ -289,7 +342,7 @@ fn params_change_only_by_root_and_from_the_next_epoch() {
 
 #[test]
 fn invalid_params_are_refused() {
-	new_test_ext().execute_with(|| {
+	build_and_execute(new_test_ext(), || {
 		let root = RuntimeOrigin::root;
 		let ok = test_params();
 		let mut bad_model = ok.clone();
@@ -328,19 +381,48 @@ fn invalid_params_are_refused() {
 			p.hit_tolerance = eps;
 			assert_noop!(Sprint::set_params(root(), p), Error::<Test>::HitToleranceOutOfBounds);
 		}
-		let mut zero_sample = ok.clone();
-		zero_sample.sample_size = 0;
-		assert_noop!(Sprint::set_params(root(), zero_sample), Error::<Test>::InvalidParams);
-		let mut huge = ok;
-		huge.max_count = MAX_LEAVES + 1;
-		assert_noop!(Sprint::set_params(root(), huge), Error::<Test>::InvalidParams);
+		// Samples of 50 to 1,000 leaves.
+		for n in [0, 49, 1_001] {
+			let mut p = ok.clone();
+			p.sample_size = n;
+			assert_noop!(Sprint::set_params(root(), p), Error::<Test>::SampleSizeOutOfBounds);
+		}
+		for n in [50, 1_000] {
+			let mut p = ok.clone();
+			p.sample_size = n;
+			assert_ok!(Sprint::set_params(root(), p));
+		}
+		for n in [0, MAX_LEAVES + 1] {
+			let mut p = ok.clone();
+			p.max_count = n;
+			assert_noop!(Sprint::set_params(root(), p), Error::<Test>::MaxCountOutOfBounds);
+		}
+		// A fraud slash of 10 % to 100 % of the bond.
+		for t in [0, 9] {
+			let mut p = ok.clone();
+			p.fraud_slash = Perbill::from_percent(t);
+			assert_noop!(Sprint::set_params(root(), p), Error::<Test>::FraudSlashOutOfBounds);
+		}
+		for t in [10, 100] {
+			let mut p = ok.clone();
+			p.fraud_slash = Perbill::from_percent(t);
+			assert_ok!(Sprint::set_params(root(), p));
+		}
+		// A bond of at least the existential deposit (1 in the mock) and above 0.
+		let mut free = ok.clone();
+		free.host_bond = 0;
+		assert_noop!(Sprint::set_params(root(), free), Error::<Test>::HostBondOutOfBounds);
+		let mut least = ok;
+		least.host_bond = 1;
+		assert_ok!(Sprint::set_params(root(), least.clone()));
+		assert_eq!(PendingParams::<Test>::get(), Some(least));
 	});
 }
 
 #[test]
 fn integrity_test_passes() {
 	use polkadot_sdk::frame_support::traits::Hooks;
-	new_test_ext().execute_with(|| {
+	build_and_execute(new_test_ext(), || {
 		<Sprint as Hooks<u64>>::integrity_test();
 	});
 }
@@ -360,7 +442,7 @@ fn params_round_trip_through_genesis_json() {
 
 #[test]
 fn epoch_info_reports_the_phase_boundaries() {
-	new_test_ext().execute_with(|| {
+	build_and_execute(new_test_ext(), || {
 		run_to(7);
 		let info = Sprint::epoch_info();
 		assert_eq!(
@@ -776,6 +858,37 @@ fn a_full_epoch_accepts_withholds_and_slashes_by_seats() {
 		// Epoch 1 starts on time with the new validator set.
 		run_to(21);
 		assert_eq!(CurrentEpoch::<Test>::get(), 1);
+	});
+}
+
+/// PROTOCOL §9: a host votes with the lesser of its weights in this epoch and the one before,
+/// so weight proven in a single Sprint (rented GPUs) buys no votes.
+#[test]
+fn voting_weight_is_the_lesser_of_two_epochs() {
+	build_and_execute(ext_with_hosts(4), || {
+		let s = RuntimeOrigin::signed;
+		// Genesis: voting weight = weight.
+		for h in 1..=4u64 {
+			assert_eq!(VotingWeights::<Test>::get(0, h), 10 * h);
+		}
+		assert_eq!(TotalVotingWeight::<Test>::get(0), 100);
+		// Host 5 registers and proves a large count once; host 1 grows from 10 to 100.
+		assert_ok!(Sprint::register_host(s(5), endpoint("https://h5"), 15, key_proof(5, 15)));
+		to_commit_window();
+		assert_ok!(Sprint::commit(s(15), 0, [5; 32], 1_000));
+		assert_ok!(Sprint::commit(s(11), 0, [1; 32], 100));
+		to_validation();
+		all_seats_vote(5, Verdict::Valid);
+		all_seats_vote(1, Verdict::Valid);
+		run_to(21);
+		assert_eq!(CurrentEpoch::<Test>::get(), 1);
+		assert_eq!(Weights::<Test>::get(1, 5), 1_000);
+		assert_eq!(VotingWeights::<Test>::get(1, 5), 0, "rented weight votes with nothing");
+		assert_eq!(Weights::<Test>::get(1, 1), 100);
+		assert_eq!(VotingWeights::<Test>::get(1, 1), 10, "growth votes from the next epoch");
+		// Silent hosts keep their weight (Retention^0) and vote with it.
+		assert_eq!(VotingWeights::<Test>::get(1, 4), 40);
+		assert_eq!(TotalVotingWeight::<Test>::get(1), 10 + 20 + 30 + 40);
 	});
 }
 

@@ -8,13 +8,15 @@ use polkadot_sdk::{
 };
 use scale_info::TypeInfo;
 
-pub use gonka_primitives::{EpochIndex, Verdict, HIT_TOLERANCE_UNIT, MAX_LEAVES};
+pub use gonka_primitives::{
+	is_valid_endpoint, EpochIndex, Verdict, HIT_TOLERANCE_UNIT, MAX_LEAVES,
+};
 
 /// The most bytes of a host's endpoint URL.
-pub const MAX_ENDPOINT_LEN: u32 = 256;
+pub const MAX_ENDPOINT_LEN: u32 = gonka_primitives::endpoint::MAX_ENDPOINT_LEN as u32;
 
-/// A host's public endpoint: an `http://` or `https://` URL of at most [`MAX_ENDPOINT_LEN`]
-/// bytes, printable ASCII without spaces.
+/// A host's public endpoint: `http(s)://host[:port]` with no user info, path, query or fragment
+/// (PROTOCOL §1, [`gonka_primitives::parse_endpoint`]), at most [`MAX_ENDPOINT_LEN`] bytes.
 pub type Endpoint = BoundedVec<u8, ConstU32<MAX_ENDPOINT_LEN>>;
 
 /// A Merkle root (PROTOCOL §5).
@@ -90,6 +92,12 @@ impl<Balance: Default> Default for SprintParams<Balance> {
 		}
 	}
 }
+
+/// The fewest leaves a validator may sample per host (PROTOCOL §11).
+pub const MIN_SAMPLE_SIZE: u32 = 50;
+
+/// The most leaves a validator may sample per host (PROTOCOL §11).
+pub const MAX_SAMPLE_SIZE: u32 = 1_000;
 
 /// The fewest seats a committee may have (PROTOCOL §11).
 pub const MIN_COMMITTEE_SIZE: u32 = 8;
@@ -339,20 +347,6 @@ pub struct SettlementStatsRecord {
 pub struct Unbonding<Balance> {
 	pub amount: Balance,
 	pub unlock_epoch: EpochIndex,
-}
-
-/// Whether `endpoint` is an acceptable URL: `http://` or `https://`, a non-empty host part, only
-/// printable ASCII without spaces.
-pub fn is_valid_endpoint(endpoint: &[u8]) -> bool {
-	let rest = if let Some(r) = endpoint.strip_prefix(b"https://") {
-		r
-	} else if let Some(r) = endpoint.strip_prefix(b"http://") {
-		r
-	} else {
-		return false;
-	};
-	let host_end = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
-	host_end > 0 && rest.iter().all(|&b| b.is_ascii_graphic())
 }
 
 /// A block's relay parent and its randomness ([`crate::Pallet::note_relay_block`]).

@@ -41,7 +41,7 @@ use super::{
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, CollatorSelection, ConsensusHook, Hash,
 	Issuance, MessageQueue, Nonce, PalletInfo, ParachainSystem, Preimage, Runtime, RuntimeCall,
 	RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Session,
-	SessionKeys, Sprint, System, WeightToFee, XcmpQueue, AVERAGE_ON_INITIALIZE_RATIO,
+	SessionKeys, Signature, Sprint, System, WeightToFee, XcmpQueue, AVERAGE_ON_INITIALIZE_RATIO,
 	EXISTENTIAL_DEPOSIT, GNK, HOURS, MAXIMUM_BLOCK_WEIGHT, MILLI_GNK, NORMAL_DISPATCH_RATIO,
 	SLOT_DURATION, TRANSACTION_BYTE_FEE, VERSION,
 };
@@ -349,7 +349,27 @@ impl pallet_sprint::Config for Runtime {
 	type MaxCleanupPerBlock = ConstU32<256>;
 	type Treasury = TreasuryAccount;
 	type Rewards = Issuance;
+	type KeyProof = Signature;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = SprintBenchmarkKeys;
 	type WeightInfo = pallet_sprint::weights::SubstrateWeight<Runtime>;
+}
+
+/// Worker keys for the sprint benchmarks: sr25519 keys generated in the benchmark's keystore,
+/// signing as a worker would.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct SprintBenchmarkKeys;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_sprint::BenchmarkHelper<AccountId, Signature> for SprintBenchmarkKeys {
+	fn worker_key(_index: u32, message: &[u8]) -> (AccountId, Signature) {
+		use polkadot_sdk::{sp_core::crypto::KeyTypeId, sp_io::crypto};
+		const KEY_TYPE: KeyTypeId = KeyTypeId(*b"gwrk");
+		let public = crypto::sr25519_generate(KEY_TYPE, None);
+		let signature = crypto::sr25519_sign(KEY_TYPE, &public, message)
+			.expect("the benchmark keystore holds the key it generated");
+		(AccountId::from(public), Signature::Sr25519(signature))
+	}
 }
 
 /// The issuance pallet: rewards minted in GNK into host accounts, the rest to the treasury.
@@ -405,18 +425,20 @@ impl pallet_governance::HostWeights<AccountId> for SprintHostWeights {
 		}
 		pallet_sprint::HostOfWorker::<Runtime>::get(who)
 	}
+	/// The voting weight: the lesser of the host's weights in `epoch` and the one before
+	/// (PROTOCOL §9), kept by the sprint pallet.
 	fn weight(epoch: pallet_governance::EpochIndex, host: &AccountId) -> u64 {
-		pallet_sprint::Weights::<Runtime>::get(epoch, host)
+		pallet_sprint::VotingWeights::<Runtime>::get(epoch, host)
 	}
 	fn total_weight(epoch: pallet_governance::EpochIndex) -> u64 {
-		pallet_sprint::TotalWeight::<Runtime>::get(epoch)
+		pallet_sprint::TotalVotingWeight::<Runtime>::get(epoch)
 	}
 	fn voter_count(epoch: pallet_governance::EpochIndex) -> u32 {
 		pallet_sprint::ValidatorCount::<Runtime>::get(epoch)
 	}
 	fn voter(epoch: pallet_governance::EpochIndex, index: u32) -> Option<(AccountId, u64)> {
 		let (host, _) = pallet_sprint::Validators::<Runtime>::get(epoch, index)?;
-		let weight = pallet_sprint::Weights::<Runtime>::get(epoch, &host);
+		let weight = pallet_sprint::VotingWeights::<Runtime>::get(epoch, &host);
 		Some((host, weight))
 	}
 	#[cfg(feature = "runtime-benchmarks")]
@@ -449,6 +471,7 @@ impl pallet_governance::Config for Runtime {
 	type Hosts = SprintHostWeights;
 	type Treasury = TreasuryAccount;
 	type MaxProposals = ConstU32<32>;
+	type MaxOpenPerHost = ConstU32<2>;
 	type MaxVoters = ConstU32<MAX_HOSTS>;
 	type MaxCallSize = ConstU32<{ 64 * 1024 }>;
 	type MaxCallWeight = GovernanceMaxCallWeight;
