@@ -158,26 +158,25 @@ impl ProofClient {
 			return Err(bad("https:// endpoints are not supported by this worker yet"));
 		}
 		let port = parts.port.unwrap_or(80);
-		let (candidates, authority): (Vec<IpAddr>, String) = match parts.host {
-			EndpointHost::V4(o) => (vec![IpAddr::from(o)], endpoint["http://".len()..].into()),
+		// The `Host` header: the endpoint as written, without the scheme.
+		let authority = endpoint["http://".len()..].to_string();
+		let candidates: Vec<IpAddr> = match parts.host {
+			EndpointHost::V4(o) => vec![IpAddr::from(o)],
 			EndpointHost::V6(text) => {
 				let ip: std::net::Ipv6Addr =
 					text.parse().map_err(|_| bad("the [IPv6] address does not parse"))?;
-				(vec![IpAddr::V6(ip)], endpoint["http://".len()..].into())
+				vec![IpAddr::V6(ip)]
 			},
 			EndpointHost::Name(name) => {
-				let found =
-					tokio::time::timeout(self.timeout, tokio::net::lookup_host((name, port)))
-						.await
-						.map_err(|_| FetchError::Timeout {
-							url: endpoint.into(),
-							after: self.timeout,
-						})?
-						.map_err(|e| FetchError::Unreachable {
-							url: endpoint.into(),
-							reason: format!("cannot resolve {name}: {e}"),
-						})?;
-				(found.map(|a| a.ip()).collect(), endpoint["http://".len()..].into())
+				let lookup = tokio::net::lookup_host((name, port));
+				let found = tokio::time::timeout(self.timeout, lookup)
+					.await
+					.map_err(|_| FetchError::Timeout { url: endpoint.into(), after: self.timeout })?
+					.map_err(|e| FetchError::Unreachable {
+						url: endpoint.into(),
+						reason: format!("cannot resolve {name}: {e}"),
+					})?;
+				found.map(|a| a.ip()).collect()
 			},
 		};
 		let mut refused = None;

@@ -225,5 +225,64 @@ mod benchmarks {
 		}
 	}
 
+	/// The epoch rollover in `on_initialize`: the settled epoch ends, pending parameters apply,
+	/// seeds of two epochs ago go. The path without a rollover does less.
+	#[benchmark]
+	fn advance_epoch() {
+		let epoch = CurrentEpoch::<T>::get();
+		LastSettledEpoch::<T>::put(epoch);
+		let params = Params::<T>::get();
+		PendingParams::<T>::put(params.clone());
+		EpochSeed::<T>::insert(epoch.saturating_sub(1), [1u8; 32]);
+		SamplingSeed::<T>::insert(epoch.saturating_sub(1), [1u8; 32]);
+		let now = EpochStart::<T>::get().saturating_add(params.epoch_length.into());
+		#[block]
+		{
+			Pallet::<T>::advance_epoch(now);
+		}
+		assert_eq!(CurrentEpoch::<T>::get(), epoch.saturating_add(1));
+		assert!(PendingParams::<T>::get().is_none());
+	}
+
+	/// Fixing seeds in `on_finalize`, both at once (an upper bound: the epoch seed is fixed in
+	/// the epoch's first block, the sampling seed in the seed gap): the epoch seed missing and
+	/// the block in the seed gap with randomness newer than the last commit.
+	#[benchmark]
+	fn fix_seeds() {
+		let epoch = CurrentEpoch::<T>::get();
+		EpochSeed::<T>::remove(epoch);
+		SamplingSeed::<T>::remove(epoch);
+		ValidationStart::<T>::kill();
+		DevSeeds::<T>::put(true);
+		RelayEntropy::<T>::put(NotedRelayBlock { number: 10, randomness: Some([3u8; 32]) });
+		LastCommitRelayBlock::<T>::put(9);
+		let offset = Params::<T>::get().commit_end();
+		let now = EpochStart::<T>::get().saturating_add(offset.into());
+		frame_system::Pallet::<T>::set_block_number(now);
+		#[block]
+		{
+			Pallet::<T>::fix_seeds(now);
+		}
+		assert!(EpochSeed::<T>::contains_key(epoch));
+		assert!(SamplingSeed::<T>::contains_key(epoch));
+	}
+
+	/// One block of forgetting an old epoch: `k` keys removed (at most `MaxCleanupPerBlock`).
+	#[benchmark]
+	fn cleanup(k: Linear<0, { T::MaxCleanupPerBlock::get() }>) {
+		CleanedUpTo::<T>::put(0);
+		CleanupProgress::<T>::kill();
+		for i in 0..k {
+			let h: T::AccountId = account("old", i, SEED);
+			Commitments::<T>::insert(0, &h, Commitment { root: [0u8; 32], count: 1 });
+		}
+		let current: EpochIndex = 2;
+		#[block]
+		{
+			Pallet::<T>::cleanup_some(current);
+		}
+		assert_eq!(Commitments::<T>::iter_prefix(0).count(), 0);
+	}
+
 	impl_benchmark_test_suite!(Pallet, crate::mock::ext_with_hosts(2), crate::mock::Test);
 }

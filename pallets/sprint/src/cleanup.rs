@@ -5,7 +5,7 @@
 use alloc::vec::Vec;
 use polkadot_sdk::frame_support::pallet_prelude::*;
 
-use crate::{pallet::*, types::*};
+use crate::{pallet::*, types::*, WeightInfo};
 
 /// The per-epoch maps, cleared in this order.
 const STAGES: u8 = 10;
@@ -14,10 +14,9 @@ impl<T: Config> Pallet<T> {
 	/// Removes up to `MaxCleanupPerBlock` keys of the oldest epoch not yet cleared, if it is at
 	/// least two epochs old.
 	pub(crate) fn cleanup_some(current: EpochIndex) -> Weight {
-		let db = T::DbWeight::get();
 		let target = CleanedUpTo::<T>::get();
 		if target.saturating_add(2) > current {
-			return db.reads(1);
+			return T::WeightInfo::cleanup(0);
 		}
 		let (mut stage, cursor) = CleanupProgress::<T>::get().unwrap_or((0, BoundedVec::new()));
 		let mut cursor: Option<Vec<u8>> = (!cursor.is_empty()).then(|| cursor.into_inner());
@@ -58,6 +57,6 @@ impl<T: Config> Pallet<T> {
 			let cursor = BoundedVec::truncate_from(cursor.unwrap_or_default());
 			CleanupProgress::<T>::put((stage, cursor));
 		}
-		db.reads_writes(2, removed.saturating_add(5))
+		T::WeightInfo::cleanup(removed.min(u32::MAX as u64) as u32)
 	}
 }
