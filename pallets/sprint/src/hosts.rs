@@ -22,8 +22,7 @@ impl<T: Config> Pallet<T> {
 		proof: &T::KeyProof,
 	) -> DispatchResult {
 		use polkadot_sdk::sp_runtime::traits::Verify;
-		let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
-		let message = gonka_primitives::worker_key_message(host, genesis.as_ref());
+		let message = Self::worker_key_message(host);
 		ensure!(proof.verify(&message[..], worker_key), Error::<T>::InvalidKeyProof);
 		Ok(())
 	}
