@@ -1,7 +1,7 @@
 #![doc = include_str!("../SPEC.md")]
 
 pub mod backend;
-pub mod chacha;
+pub use gonka_primitives::chacha;
 pub mod config;
 pub mod confirm;
 pub mod cpu;

@@ -2,12 +2,11 @@
 //! samples, which of them are mismatches, and the one-sided binomial test that turns the
 //! mismatch count into a verdict.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use codec::{Decode, Encode};
 
 use crate::{
-	chacha::WordStream,
 	error::ValidationError,
 	hash::{blake2_256, HostKey, Seed},
 	merkle::{self, Hash, SampleProof},
@@ -29,19 +28,10 @@ pub const DEFAULT_P_MISMATCH: f64 = 1e-4;
 pub const DEFAULT_FRAUD_THRESHOLD: f64 = 1e-7;
 
 /// `s` distinct indices of `0..n` (`s < n`) by Floyd's algorithm from the ChaCha20 stream keyed
-/// by `key`: for `j = n − s, …, n − 1`, draw the next u64 `x` of the stream (two words, the first
-/// in the low half), `t = x mod (j+1)`; take `t` if not taken yet, else `j`. Sorted ascending.
-/// Exactly `s` draws.
+/// by `key` ([`gonka_primitives::sampling::floyd_indices`], the one the chain re-computes).
+/// Sorted ascending.
 fn floyd(key: Seed, n: u64, s: u64) -> Vec<u64> {
-	let mut stream = WordStream::new(key);
-	let mut taken = BTreeSet::new();
-	for j in n - s..n {
-		let t = stream.next_u64() % (j + 1);
-		if !taken.insert(t) {
-			taken.insert(j);
-		}
-	}
-	taken.into_iter().collect()
+	gonka_primitives::sampling::floyd_indices(key, n, s)
 }
 
 /// Host `host`'s **pool** in an epoch (PROTOCOL §6.1): the `2 · sample_size` leaf indices every
@@ -78,10 +68,31 @@ pub fn sample_indices(
 	}
 	let pool = pool_indices(sampling_seed, host, count, sample_size);
 	let n = pool.len() as u64;
-	floyd(blake2_256(&[sampling_seed, validator, host]), n, s)
+	floyd(sample_key(sampling_seed, validator, host), n, s)
 		.into_iter()
 		.map(|position| pool[position as usize])
 		.collect()
+}
+
+/// The key of validator `validator`'s choice within host `host`'s pool:
+/// `blake2_256(sampling_seed ‖ validator ‖ host)` (the chain derives the same from its
+/// accounts, [`gonka_primitives::sampling::sampled_positions`]).
+pub fn sample_key(sampling_seed: &Seed, validator: &HostKey, host: &HostKey) -> Seed {
+	blake2_256(&[sampling_seed, validator, host])
+}
+
+/// `r_mid` (PROTOCOL §6 step 5): the radius within which half of the expected hits lie, from the
+/// closed form of the hit probability, rounded to f32. A check bit says whether a sampled leaf's
+/// re-computed f32 distance is below it: for an honest hit a fair coin nobody can guess without
+/// computing the leaf.
+pub fn r_mid(k: u32, r_target: f32) -> Result<f32, ValidationError> {
+	let p = crate::probability::hit_probability(k, r_target as f64)?;
+	Ok(crate::probability::radius_for_hit_probability(k, p / 2.0)? as f32)
+}
+
+/// A check bit: the re-computed distance is below `r_mid` (a NaN is not).
+pub fn check_bit(distance: f32, r_mid: f32) -> bool {
+	distance < r_mid
 }
 
 /// A structural fault of a sample (PROTOCOL §6 step 3): one is enough for `Invalid`, whatever
@@ -109,6 +120,10 @@ pub enum Fault {
 pub struct Audit {
 	/// Leaves whose paths and order are fine: `(index, nonce)`, by index. Re-compute these.
 	pub to_recompute: Vec<(u64, u64)>,
+	/// Every leaf whose own path leads to the root, faults of its neighbour or order aside:
+	/// `(index, nonce)`, by index. The root binds these nonces, so every validator sees the
+	/// same ones: the check bits (PROTOCOL §6 step 5) are computed over them.
+	pub verified: Vec<(u64, u64)>,
 	/// Faults found: `(index, what)`.
 	pub faults: Vec<(u64, Fault)>,
 }
@@ -136,6 +151,7 @@ pub fn audit_proofs(root: &Hash, count: u64, requested: &[u64], proofs: &[Sample
 			continue;
 		}
 		let nonce = proof.leaf.nonce;
+		audit.verified.push((index, nonce));
 		if index + 1 < count {
 			let fault = match &proof.next {
 				None => Some(Fault::MissingNeighbour),
@@ -261,6 +277,7 @@ impl FraudTest {
 #[cfg(test)]
 mod tests {
 	use super::*;
+	use std::collections::BTreeSet;
 
 	#[test]
 	fn samples_are_distinct_sorted_and_in_range() {

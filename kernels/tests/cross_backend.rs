@@ -96,3 +96,48 @@ fn bad_input_is_a_typed_error() {
 	assert!(TorchDevice::parse("cuda:1") == Some(TorchDevice::Cuda(1)));
 	assert!(TorchDevice::parse("gpu").is_none());
 }
+
+/// PROTOCOL §6 step 5: a validator on the CPU reference and one on torch (f32) compute the same
+/// check bit for every hit a host found, so neither is ever taken for lazy. The hits are found
+/// by a torch search (as a host would), then re-computed by both. `GONKA_CHECK_HITS` sets how
+/// many (default 1,000).
+#[test]
+fn cpu_and_torch_validators_agree_on_every_check_bit() {
+	let config = ModelConfig::tiny();
+	let want: usize =
+		std::env::var("GONKA_CHECK_HITS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000);
+	let r_target = config.r_target();
+	let r_mid = gonka_kernels::validation::r_mid(config.out_dim, r_target).unwrap();
+	let mut torch = TorchBackend::with_precision(config, tch::Device::Cpu, Precision::F32).unwrap();
+	let mut reference = CpuBackend::new(config).unwrap();
+	let mut hits: Vec<(u64, f32)> = Vec::new();
+	let mut next = 0u64;
+	let step = torch.batch_size() as u64 * 16;
+	let started = std::time::Instant::now();
+	while hits.len() < want {
+		let nonces: Vec<u64> = (next..next + step).collect();
+		next += step;
+		for chunk in nonces.chunks(torch.batch_size()) {
+			let d = torch.distances(&SEED, &PK, chunk).unwrap();
+			hits.extend(chunk.iter().zip(d).filter(|(_, d)| *d < r_target).map(|(n, d)| (*n, d)));
+		}
+	}
+	let searched = started.elapsed();
+	let nonces: Vec<u64> = hits.iter().map(|(n, _)| *n).collect();
+	let cpu = reference.distances(&SEED, &PK, &nonces).unwrap();
+	let bit = |d: f32| gonka_kernels::validation::check_bit(d, r_mid);
+	let disagree = hits.iter().zip(&cpu).filter(|((_, t), c)| bit(*t) != bit(**c)).count();
+	let max_diff = hits.iter().zip(&cpu).map(|((_, t), c)| (t - c).abs()).fold(0f32, f32::max);
+	let closest = hits.iter().map(|(_, t)| (t - r_mid).abs()).fold(f32::INFINITY, f32::min);
+	let below = hits.iter().filter(|(_, t)| bit(*t)).count();
+	eprintln!(
+		"check bits, CPU reference vs torch f32 (cpu), {} hits of {next} tiny nonces (searched in \
+		 {searched:.1?}): {disagree} disagreements; r_mid {r_mid}, {below} below it; largest \
+		 distance difference {max_diff:.2e}; closest hit to r_mid {closest:.2e}",
+		hits.len()
+	);
+	assert_eq!(disagree, 0, "an honest CPU and an honest torch validator disagree");
+	// A fair coin over hits: P(outside 40–60 % of ≥ 1,000) < 1e-9.
+	let share = below as f64 / hits.len() as f64;
+	assert!((0.4..=0.6).contains(&share), "{below} of {} hits below r_mid", hits.len());
+}

@@ -188,7 +188,7 @@ async fn sprint_scenario(client: &ChainClient) -> Result<(), String> {
 	loop {
 		let now: Info =
 			client.runtime_api(&api("epoch_info"), (), None).await.map_err(|e| e.to_string())?;
-		if now.phase == pallet_sprint::Phase::Validation && now.block + 2 < now.settlement_start {
+		if now.phase == pallet_sprint::Phase::Validation && now.block + 4 < now.reveal_start {
 			break;
 		}
 		if std::time::Instant::now() > deadline {
@@ -215,37 +215,85 @@ async fn sprint_scenario(client: &ChainClient) -> Result<(), String> {
 		.await
 		.map_err(|e| e.to_string())?;
 	assert_eq!(seats.iter().map(|(_, n)| n).sum::<u32>(), 32, "{seats:?}");
-	let bob_seats = seats.iter().find(|(v, _)| *v == bob).map_or(0, |(_, n)| *n);
-	let verdicts: Vec<(gonka_runtime::AccountId, pallet_sprint::Verdict)> =
-		vec![(alice.clone(), pallet_sprint::Verdict::Valid)];
-	let vote = RuntimeCall::Sprint(pallet_sprint::Call::submit_verdicts {
+	// Bob's worker key (Eve) and Charlie's (Ferdie) commit their verdicts as hashes. Count 42
+	// is below the sample size: each samples every leaf, one check bit each (all agree here).
+	let charlie = Sr25519Keyring::Charlie.to_account_id();
+	let bits: pallet_sprint::CheckBits =
+		vec![0u8; 42usize.div_ceil(8)].try_into().expect("within MAX_CHECK_BYTES");
+	let reveal = |validator: &gonka_runtime::AccountId, salt: u8| {
+		let reveal = pallet_sprint::VerdictReveal {
+			host: alice.clone(),
+			verdict: pallet_sprint::Verdict::Valid,
+			bits: bits.clone(),
+			salt: [salt; 32],
+		};
+		let message = pallet_sprint::sampling::verdict_commitment_message(
+			info.epoch,
+			&alice,
+			validator,
+			reveal.verdict,
+			&reveal.bits,
+			&reveal.salt,
+		);
+		use polkadot_sdk::sp_core::Hasher;
+		(polkadot_sdk::sp_core::Blake2Hasher::hash(&message), reveal)
+	};
+	let mut reveals = Vec::new();
+	for (validator, key, salt) in
+		[(&bob, Sr25519Keyring::Eve, 1u8), (&charlie, Sr25519Keyring::Ferdie, 2u8)]
+	{
+		let (hash, r) = reveal(validator, salt);
+		let call = RuntimeCall::Sprint(pallet_sprint::Call::commit_verdicts {
+			epoch: info.epoch,
+			commitments: vec![(alice.clone(), hash)].try_into().expect("within MaxVerdictBatch"),
+		});
+		client
+			.sign_and_submit(&key.pair(), call, WaitFor::InBlock)
+			.await
+			.map_err(|e| format!("commit_verdicts failed: {e}"))?;
+		let status: (Option<[u8; 32]>, bool) = client
+			.runtime_api(&api("verdict_status"), (info.epoch, &alice, validator), None)
+			.await
+			.map_err(|e| e.to_string())?;
+		assert_eq!(status, (Some(hash.0), false), "committed, not revealed");
+		reveals.push((key, validator.clone(), r));
+	}
+	// A reveal before the Reveal phase is refused by name.
+	let early = RuntimeCall::Sprint(pallet_sprint::Call::reveal_verdicts {
 		epoch: info.epoch,
-		verdicts: verdicts.try_into().expect("within MaxVerdictBatch"),
+		reveals: vec![reveals[0].2.clone()].try_into().expect("within MaxVerdictBatch"),
 	});
-	client
-		.sign_and_submit(&Sr25519Keyring::Eve.pair(), vote, WaitFor::InBlock)
-		.await
-		.map_err(|e| format!("submit_verdicts failed: {e}"))?;
-	let tally: pallet_sprint::Tally = client
-		.runtime_api(&api("tally"), (info.epoch, &alice), None)
-		.await
-		.map_err(|e| e.to_string())?;
-	assert_eq!(
-		tally,
-		pallet_sprint::Tally { valid: bob_seats, invalid: 0, unreachable: 0, votes: 1 },
-		"one vote, counted once per seat"
-	);
-	// Charlie's worker (Ferdie) too: all 32 seats, above 2/3.
-	let vote = RuntimeCall::Sprint(pallet_sprint::Call::submit_verdicts {
-		epoch: info.epoch,
-		verdicts: vec![(alice.clone(), pallet_sprint::Verdict::Valid)]
-			.try_into()
-			.expect("within MaxVerdictBatch"),
-	});
-	client
-		.sign_and_submit(&Sr25519Keyring::Ferdie.pair(), vote, WaitFor::InBlock)
-		.await
-		.map_err(|e| format!("submit_verdicts failed: {e}"))?;
+	let (err, e) =
+		expect_dispatch_error(client, &Sr25519Keyring::Eve.pair(), early, WaitFor::InBlock).await;
+	assert_eq!(e.qualified_name(), "Sprint::NotRevealWindow", "{err}");
+	// Reveal: both open their commitments.
+	let deadline = std::time::Instant::now() + Duration::from_secs(60);
+	loop {
+		let now: Info =
+			client.runtime_api(&api("epoch_info"), (), None).await.map_err(|e| e.to_string())?;
+		if now.phase == pallet_sprint::Phase::Reveal && now.block + 2 < now.settlement_start {
+			break;
+		}
+		if std::time::Instant::now() > deadline {
+			return Err(format!("no Reveal phase within 60 s; last {now:?}"));
+		}
+		tokio::time::sleep(Duration::from_millis(200)).await;
+	}
+	for (key, validator, r) in reveals {
+		let call = RuntimeCall::Sprint(pallet_sprint::Call::reveal_verdicts {
+			epoch: info.epoch,
+			reveals: vec![r].try_into().expect("within MaxVerdictBatch"),
+		});
+		client
+			.sign_and_submit(&key.pair(), call, WaitFor::InBlock)
+			.await
+			.map_err(|e| format!("reveal_verdicts failed: {e}"))?;
+		let status: (Option<[u8; 32]>, bool) = client
+			.runtime_api(&api("verdict_status"), (info.epoch, &alice, &validator), None)
+			.await
+			.map_err(|e| e.to_string())?;
+		assert!(status.1, "revealed");
+	}
 
 	// Settlement: Alice is accepted with her count as next epoch's weight; Bob and Charlie
 	// did not commit and keep their last weight (their first such epoch, PROTOCOL §7).
@@ -264,6 +312,15 @@ async fn sprint_scenario(client: &ChainClient) -> Result<(), String> {
 		}
 		tokio::time::sleep(Duration::from_millis(300)).await;
 	}
+	let tally: pallet_sprint::Tally = client
+		.runtime_api(&api("tally"), (info.epoch, &alice), None)
+		.await
+		.map_err(|e| e.to_string())?;
+	assert_eq!(
+		tally,
+		pallet_sprint::Tally { valid: 32, invalid: 0, unreachable: 0, votes: 2, missed: 0 },
+		"two votes, counted once per seat"
+	);
 	let bob_next: u64 =
 		client.runtime_api(&api("weight"), (next, &bob), None).await.map_err(|e| e.to_string())?;
 	assert_eq!(bob_next, 1_000, "Bob did not commit: he keeps his last weight");

@@ -157,6 +157,7 @@ fn validate(model_name: &str, samples: u32) {
 		validator: [7; 32],
 		sample_size: samples,
 		tolerance: gonka_kernels::validation::DEFAULT_TOLERANCE,
+		r_mid: gonka_kernels::validation::r_mid(model.out_dim, model.r_target()).unwrap(),
 		test: FraudTest::default(),
 	};
 	let host =

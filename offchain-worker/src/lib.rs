@@ -10,6 +10,7 @@
 //! * [`store`]: the data directory (hits as found, commitments, what was sent on chain);
 //! * [`server`]: the proof server (`/v1/sprint/{epoch}/proofs`, `/health`, `/metrics`);
 //! * [`validator`]: fetching and judging a host's proofs;
+//! * [`verdicts`]: verdict commitments and reveals, saved before they are sent;
 //! * [`keys`], [`metrics`], [`bench`], [`devnet`].
 
 pub mod bench;
@@ -20,6 +21,7 @@ pub mod metrics;
 pub mod server;
 pub mod store;
 pub mod validator;
+pub mod verdicts;
 pub mod worker;
 
 /// Resolves on Ctrl-C (SIGINT) or SIGTERM.

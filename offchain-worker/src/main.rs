@@ -102,6 +102,10 @@ struct RunArgs {
 	/// FOR NETWORK TESTS ONLY: commit every hit twice.
 	#[arg(long, hide = true)]
 	cheat_duplicate_hits: bool,
+	/// FOR NETWORK TESTS ONLY: validate lazily (vote Valid without checking, guessed check
+	/// bits). The validator is found lazy and loses its seats' share of the reward.
+	#[arg(long, hide = true)]
+	cheat_lazy: bool,
 }
 
 #[derive(Args)]
@@ -229,11 +233,17 @@ fn run(args: RunArgs) -> Result<(), String> {
 		},
 		progress: !args.no_progress,
 		allow_private_endpoints: args.allow_private_endpoints,
-		cheat: match (args.cheat_made_up_hits, args.cheat_near_misses, args.cheat_duplicate_hits) {
-			(Some(n), false, false) => Some(Cheat::MadeUpHits(n)),
-			(None, true, false) => Some(Cheat::NearMisses),
-			(None, false, true) => Some(Cheat::DuplicateHits),
-			(None, false, false) => None,
+		cheat: match (
+			args.cheat_made_up_hits,
+			args.cheat_near_misses,
+			args.cheat_duplicate_hits,
+			args.cheat_lazy,
+		) {
+			(Some(n), false, false, false) => Some(Cheat::MadeUpHits(n)),
+			(None, true, false, false) => Some(Cheat::NearMisses),
+			(None, false, true, false) => Some(Cheat::DuplicateHits),
+			(None, false, false, true) => Some(Cheat::Lazy),
+			(None, false, false, false) => None,
 			_ => return Err("at most one --cheat-… flag".into()),
 		},
 	};

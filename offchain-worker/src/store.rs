@@ -3,7 +3,8 @@
 //! ```text
 //! DATA_DIR/
 //!   LOCK                      held (flock) while a worker runs on this directory
-//!   state.json                what was done on chain, per epoch (commit sent, verdicts sent)
+//!   state.json                what was done on chain, per epoch (commit sent, verdicts judged,
+//!                             committed, revealed)
 //!   epochs/<e>/hits-<d>.bin   device d's hits of epoch e, 12-byte records (nonce, distance)
 //!                             appended as found
 //!   epochs/<e>/next-<d>       the first nonce device d has not computed yet
@@ -79,9 +80,29 @@ pub struct EpochRecord {
 	/// The commitment included on chain: `(root hex, count)`.
 	#[serde(default, skip_serializing_if = "Option::is_none")]
 	pub committed: Option<(String, u64)>,
-	/// Hosts (SS58) whose verdict was included on chain, with the verdict.
+	/// This validator's verdicts, by host (SS58): saved before their commitments are sent, so
+	/// that after a restart the worker reveals exactly what it committed (PROTOCOL §6.6).
 	#[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-	pub verdicts: BTreeMap<String, String>,
+	pub judgements: BTreeMap<String, JudgementRecord>,
+}
+
+/// One verdict of this validator, from judging to its reveal.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JudgementRecord {
+	pub verdict: gonka_kernels::Verdict,
+	/// The packed check bits (hex).
+	pub bits: String,
+	/// The commitment's salt (hex, 32 bytes).
+	pub salt: String,
+	/// The commitment `blake2_256(verdict_commitment_message(..))` (hex).
+	pub commitment: String,
+	/// Its commitment is on chain.
+	#[serde(default)]
+	pub committed: bool,
+	/// Its reveal is on chain.
+	#[serde(default)]
+	pub revealed: bool,
 }
 
 /// `state.json`: the per-epoch record of what was done on chain.

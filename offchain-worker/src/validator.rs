@@ -15,7 +15,7 @@ use gonka_kernels::{
 	audit_proofs,
 	merkle::{Hash, MAX_SAMPLE_PROOF_BYTES},
 	sample_indices,
-	validation::confirms_hit,
+	validation::{check_bit, confirms_hit},
 	Backend, Fault, FraudTest, HostKey, SampleProof, Seed, Verdict,
 };
 use http_body_util::{BodyExt, Empty, Limited};
@@ -319,6 +319,9 @@ pub struct Judging {
 	pub sample_size: u32,
 	/// The hit tolerance `ε` (PROTOCOL §4.5).
 	pub tolerance: f32,
+	/// The check bits' radius `r_mid` (PROTOCOL §6 step 5,
+	/// [`gonka_kernels::validation::r_mid`]).
+	pub r_mid: f32,
 	pub test: FraudTest,
 }
 
@@ -333,6 +336,9 @@ pub struct Judgement {
 	pub mismatches: u64,
 	/// The binomial test's p-value of the mismatches (0 with a fault).
 	pub p_value: f64,
+	/// One check bit per requested index, in order (PROTOCOL §6 step 5): its leaf's path led
+	/// to the root and its re-computed distance is below `r_mid`.
+	pub bits: Vec<bool>,
 }
 
 /// The indices this validator samples from `host`.
@@ -358,6 +364,24 @@ pub fn judge_proofs(
 ) -> Result<Judgement, String> {
 	let audit = audit_proofs(&host.root, host.count, requested, proofs);
 	let samples = requested.len() as u64;
+	// Every leaf whose path verifies is re-computed, faults elsewhere aside: its check bit is
+	// what every other validator that samples it computes too.
+	let mut distance: std::collections::HashMap<u64, f32> = std::collections::HashMap::new();
+	if !audit.verified.is_empty() {
+		let mut backend = backend.lock().map_err(|_| "the backend panicked earlier".to_string())?;
+		let batch = backend.batch_size().max(1);
+		for chunk in audit.verified.chunks(batch) {
+			let nonces: Vec<u64> = chunk.iter().map(|(_, n)| *n).collect();
+			let distances = backend
+				.distances(&judging.seed, &host.host, &nonces)
+				.map_err(|e| format!("re-computing distances: {e}"))?;
+			distance.extend(chunk.iter().map(|(i, _)| *i).zip(distances));
+		}
+	}
+	let bits: Vec<bool> = requested
+		.iter()
+		.map(|i| distance.get(i).is_some_and(|d| check_bit(*d, judging.r_mid)))
+		.collect();
 	if !audit.faults.is_empty() {
 		return Ok(Judgement {
 			verdict: Verdict::Invalid,
@@ -365,26 +389,20 @@ pub fn judge_proofs(
 			faults: audit.faults,
 			mismatches: 0,
 			p_value: 0.0,
+			bits,
 		});
 	}
-	let mut mismatches = 0u64;
-	if !audit.to_recompute.is_empty() {
-		let nonces: Vec<u64> = audit.to_recompute.iter().map(|(_, n)| *n).collect();
-		let mut backend = backend.lock().map_err(|_| "the backend panicked earlier".to_string())?;
-		let r_target = backend.config().r_target();
-		let batch = backend.batch_size().max(1);
-		for chunk in nonces.chunks(batch) {
-			let distances = backend
-				.distances(&judging.seed, &host.host, chunk)
-				.map_err(|e| format!("re-computing distances: {e}"))?;
-			mismatches += distances
-				.iter()
-				.filter(|d| !confirms_hit(**d, r_target, judging.tolerance))
-				.count() as u64;
-		}
-	}
+	let r_target =
+		backend.lock().map_err(|_| "the backend panicked earlier".to_string())?.config().r_target();
+	let mismatches = audit
+		.to_recompute
+		.iter()
+		.filter(|(i, _)| {
+			!distance.get(i).is_some_and(|d| confirms_hit(*d, r_target, judging.tolerance))
+		})
+		.count() as u64;
 	let (verdict, p_value) = judging.test.judge(samples, mismatches).map_err(|e| e.to_string())?;
-	Ok(Judgement { verdict, samples, faults: Vec::new(), mismatches, p_value })
+	Ok(Judgement { verdict, samples, faults: Vec::new(), mismatches, p_value, bits })
 }
 
 /// A host judged by [`judge_hosts`].

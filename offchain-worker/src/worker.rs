@@ -11,9 +11,11 @@
 //!   by [`crate::server`]); `commit` is signed with the worker key and sent, and sent again with
 //!   the same content at later blocks until it is included or the Commit phase ends.
 //! * **Validation**: when the host has weight, for each host whose committee it sits on
-//!   (`SprintApi::duties`): fetch, check, judge ([`crate::validator`]); verdicts go on chain in
-//!   batches of the runtime's `MaxVerdictBatch`. A host that never answers is retried across the
-//!   window and judged invalid only `GIVE_UP_BLOCKS` before it closes.
+//!   (`SprintApi::duties`): fetch, check, judge ([`crate::validator`]) with check bits; each
+//!   verdict is saved, then its commitment goes on chain in batches of the runtime's
+//!   `MaxVerdictBatch` ([`crate::verdicts`]). A host that never answers is retried across the
+//!   window and judged `Unreachable` only `GIVE_UP_BLOCKS` before it closes.
+//! * **Reveal**: every committed verdict is revealed with its check bits and salt.
 //!
 //! What was done on chain is recorded in `state.json` and checked against the chain before any
 //! extrinsic, so neither a restart nor a reconnection acts twice on an epoch. A lost node
@@ -46,10 +48,11 @@ use crate::{
 	server::{ServerLimits, ServerState},
 	store::{DataDir, StoreError},
 	validator::{judge_hosts, HostToJudge, Judging, ProofClient, SharedBackend},
+	verdicts::{self, VerdictDuty},
 };
 
 /// Blocks before the end of the Validation phase at which hosts that never answered are judged
-/// invalid (so that the verdicts are still included in time).
+/// `Unreachable` (so that the verdict commitments are still included in time).
 pub const GIVE_UP_BLOCKS: u32 = 3;
 
 /// The longest pause between two attempts to reach the node. Short: a worker that comes back
@@ -81,6 +84,9 @@ pub enum Cheat {
 	/// Search honestly, then commit every hit twice (version 1 caught repeats only inside one
 	/// sample).
 	DuplicateHits,
+	/// Validate lazily: vote `Valid` on every duty without fetching or computing anything,
+	/// with guessed check bits (PROTOCOL §6: found lazy, its seats missed).
+	Lazy,
 }
 
 /// The radius a [`Cheat::NearMisses`] worker searches below: `r_target + 0.01`.
@@ -138,6 +144,8 @@ struct Worker {
 	mining: Option<MiningTask>,
 	commit_task: Option<(u32, tokio::task::JoinHandle<()>)>,
 	validation_task: Option<(u32, tokio::task::JoinHandle<()>)>,
+	/// Reveals of an epoch; the task says how many it sent (0: nothing was left).
+	reveal_task: Option<(u32, tokio::task::JoinHandle<Result<usize, String>>)>,
 	best_tx: watch::Sender<u32>,
 	/// One extrinsic of the worker key at a time (their nonces come from the node).
 	submit_lock: Arc<tokio::sync::Mutex<()>>,
@@ -146,8 +154,10 @@ struct Worker {
 	/// The sprint parameters of `last_epoch`.
 	params: Option<pallet_sprint::SprintParams<gonka_runtime::Balance>>,
 	last_epoch: Option<u32>,
-	/// The epoch whose verdicts are all on chain.
+	/// The epoch whose verdict commitments are all on chain.
 	validated: Option<u32>,
+	/// The epoch whose verdicts are all revealed.
+	revealed: Option<u32>,
 	proof_client: ProofClient,
 }
 
@@ -201,6 +211,7 @@ pub async fn run(
 		mining: None,
 		commit_task: None,
 		validation_task: None,
+		reveal_task: None,
 		best_tx,
 		submit_lock: Arc::default(),
 		state_lock: Arc::default(),
@@ -208,6 +219,7 @@ pub async fn run(
 		params: None,
 		last_epoch: None,
 		validated: None,
+		revealed: None,
 	};
 
 	tokio::pin!(shutdown);
@@ -351,15 +363,64 @@ impl Worker {
 		if info.phase == Phase::Validation && self.validated != Some(info.epoch) {
 			let task = self.validation_task.as_ref().filter(|(e, _)| *e == info.epoch);
 			let busy = task.is_some_and(|(_, h)| !h.is_finished());
-			// A finished task is done once every duty's verdict is recorded (checked until so).
+			// A finished task is done once every duty's verdict is committed (checked until so).
 			if task.is_some_and(|(_, h)| h.is_finished())
-				&& self.all_verdicts_sent(client, info.epoch, &host, hash).await?
+				&& self.all_verdicts_committed(client, info.epoch, &host, hash).await?
 			{
 				self.validated = Some(info.epoch);
 			} else if !busy && m.weight.load(Relaxed) > 0 {
 				self.start_validation(client, &info, &host, &params, hash).await?;
 			}
 		}
+
+		// Reveal: whatever was committed, until a round finds nothing left to send.
+		if info.phase == Phase::Reveal && self.revealed != Some(info.epoch) {
+			let task = self.reveal_task.take().filter(|(e, _)| *e == info.epoch);
+			match task {
+				Some((e, handle)) if !handle.is_finished() => self.reveal_task = Some((e, handle)),
+				Some((_, handle)) => {
+					if matches!(handle.await, Ok(Ok(0))) {
+						self.revealed = Some(info.epoch);
+					} else {
+						self.start_reveal(client, info.epoch, &host).await?;
+					}
+				},
+				None => self.start_reveal(client, info.epoch, &host).await?,
+			}
+		}
+		Ok(())
+	}
+
+	/// Reveals the epoch's committed verdicts in the background.
+	async fn start_reveal(
+		&mut self,
+		client: &Arc<ChainClient>,
+		epoch: u32,
+		host: &AccountId,
+	) -> Result<(), ChainError> {
+		let max_batch: u32 = client.constant("Sprint", "MaxVerdictBatch").await?;
+		let (client, data, metrics) = (client.clone(), self.data.clone(), self.metrics.clone());
+		let (key, host) = (self.key.pair().clone(), host.clone());
+		let (submit_lock, state_lock) = (self.submit_lock.clone(), self.state_lock.clone());
+		let handle = tokio::spawn(async move {
+			let duty = VerdictDuty {
+				client: &client,
+				data: &data,
+				metrics: &metrics,
+				key: &key,
+				validator: &host,
+				epoch,
+				max_batch: max_batch as usize,
+				submit_lock: &submit_lock,
+				state_lock: &state_lock,
+			};
+			let sent = duty.reveal().await;
+			if let Err(e) = &sent {
+				tracing::warn!(target: "gonka::worker", "epoch {epoch}: revealing verdicts: {e}; retrying at the next block");
+			}
+			sent
+		});
+		self.reveal_task = Some((epoch, handle));
 		Ok(())
 	}
 
@@ -613,7 +674,7 @@ impl Worker {
 		self.commit_task = Some((epoch, handle));
 	}
 
-	async fn all_verdicts_sent(
+	async fn all_verdicts_committed(
 		&self,
 		client: &Arc<ChainClient>,
 		epoch: u32,
@@ -622,7 +683,9 @@ impl Worker {
 	) -> Result<bool, ChainError> {
 		let duties = client.duties(epoch, host, Some(hash)).await?;
 		let record = self.load_record(epoch).unwrap_or_default();
-		Ok(duties.iter().all(|(h, _)| record.verdicts.contains_key(&h.to_ss58check())))
+		Ok(duties
+			.iter()
+			.all(|(h, _)| record.judgements.get(&h.to_ss58check()).is_some_and(|r| r.committed)))
 	}
 
 	async fn start_validation(
@@ -647,12 +710,21 @@ impl Worker {
 				return Ok(());
 			},
 		};
+		let model = &params.model;
+		let r_mid = match gonka_kernels::validation::r_mid(model.out_dim, model.r_target()) {
+			Ok(r) => r,
+			Err(e) => {
+				tracing::error!(target: "gonka::worker", "cannot validate: r_mid of the model: {e}");
+				return Ok(());
+			},
+		};
 		let judging = Judging {
 			seed,
 			sampling_seed,
 			validator: *AsRef::<[u8; 32]>::as_ref(host),
 			sample_size: params.sample_size,
 			tolerance: gonka_kernels::validation::tolerance_from_chain(params.hit_tolerance),
+			r_mid,
 			test: FraudTest::default(),
 		};
 		let ctx = ValidationCtx {
@@ -662,7 +734,8 @@ impl Worker {
 			key: self.key.pair().clone(),
 			host: host.clone(),
 			epoch,
-			give_up_at: info.settlement_start.saturating_sub(GIVE_UP_BLOCKS),
+			give_up_at: info.reveal_start.saturating_sub(GIVE_UP_BLOCKS),
+			lazy: self.config.cheat == Some(Cheat::Lazy),
 			judging,
 			backend,
 			proof_client: self.proof_client.clone(),
@@ -688,6 +761,7 @@ fn phase_code(phase: Phase) -> u64 {
 		Phase::Validation => 2,
 		Phase::Settlement => 3,
 		Phase::SeedGap => 4,
+		Phase::Reveal => 5,
 	}
 }
 
@@ -878,6 +952,8 @@ struct ValidationCtx {
 	host: AccountId,
 	epoch: u32,
 	give_up_at: u32,
+	/// [`Cheat::Lazy`]: vote without computing.
+	lazy: bool,
 	judging: Judging,
 	backend: SharedBackend,
 	proof_client: ProofClient,
@@ -887,7 +963,8 @@ struct ValidationCtx {
 	at: gonka_runtime::Hash,
 }
 
-/// Judges every host of this validator's duties and sends the verdicts.
+/// Judges every host of this validator's duties and commits the verdicts (saved first, so a
+/// restart sends the same commitments and can reveal them).
 async fn validate(ctx: ValidationCtx) -> Result<(), String> {
 	let epoch = ctx.epoch;
 	let duties =
@@ -902,13 +979,28 @@ async fn validate(ctx: ValidationCtx) -> Result<(), String> {
 		.collect();
 	let max_batch: u32 =
 		ctx.client.constant("Sprint", "MaxVerdictBatch").await.map_err(|e| e.to_string())?;
+	let duty = VerdictDuty {
+		client: &ctx.client,
+		data: &ctx.data,
+		metrics: &ctx.metrics,
+		key: &ctx.key,
+		validator: &ctx.host,
+		epoch,
+		max_batch: max_batch as usize,
+		submit_lock: &ctx.submit_lock,
+		state_lock: &ctx.state_lock,
+	};
+	// Judged before a restart: commit what was saved, never judge again (a new salt would not
+	// match a commitment already sent).
+	let saved = duty.save(Vec::new())?;
+	duty.commit(saved).await?;
 	let done = {
 		let _g = ctx.state_lock.lock().expect("not poisoned");
 		ctx.data.load_state().unwrap_or_default().epochs.get(&epoch).cloned().unwrap_or_default()
 	};
 	let pending: Vec<(AccountId, HostToJudge)> = duties
 		.into_iter()
-		.filter(|(h, _)| !done.verdicts.contains_key(&h.to_ss58check()))
+		.filter(|(h, _)| !done.judgements.contains_key(&h.to_ss58check()))
 		.map(|(h, c)| {
 			let judge = HostToJudge {
 				epoch,
@@ -923,6 +1015,31 @@ async fn validate(ctx: ValidationCtx) -> Result<(), String> {
 	if pending.is_empty() {
 		return Ok(());
 	}
+	if ctx.lazy {
+		// Test-only: `Valid` everywhere, check bits guessed, nothing fetched or computed.
+		tracing::warn!(target: "gonka::worker", "epoch {epoch}: --cheat-lazy: voting Valid on {} host(s) without checking", pending.len());
+		let mut records = Vec::new();
+		for (account, h) in &pending {
+			let n = pallet_sprint::sampling::check_bits_len(h.count, ctx.judging.sample_size);
+			let guess = verdicts::fresh_salt()?;
+			let bits: Vec<bool> =
+				(0..n as usize).map(|i| (guess[i % 32] >> ((i / 32) % 8)) & 1 == 1).collect();
+			let salt = verdicts::fresh_salt()?;
+			records.push((
+				account.clone(),
+				verdicts::record(
+					epoch,
+					account,
+					&ctx.host,
+					gonka_kernels::Verdict::Valid,
+					&bits,
+					salt,
+				),
+			));
+		}
+		let pending = duty.save(records)?;
+		return duty.commit(pending).await;
+	}
 	tracing::info!(target: "gonka::worker", "epoch {epoch}: validating {} host(s)", pending.len());
 	let accounts: BTreeMap<HostKey, AccountId> =
 		pending.iter().map(|(a, h)| (h.host, a.clone())).collect();
@@ -930,115 +1047,69 @@ async fn validate(ctx: ValidationCtx) -> Result<(), String> {
 	let best = ctx.best.clone();
 	let give_up_at = ctx.give_up_at;
 	let ctx = &ctx;
+	let duty = &duty;
+	let accounts = &accounts;
 	judge_hosts(
 		&ctx.proof_client,
 		&ctx.backend,
 		&ctx.judging,
 		hosts,
 		move || *best.borrow() >= give_up_at,
-		|judged| {
-			let verdicts: Vec<(AccountId, gonka_kernels::Verdict)> = judged
-				.iter()
-				.map(|j| {
-					let account = accounts[&j.host.host].clone();
-					match &j.judgement {
-						Some(r) if !r.faults.is_empty() => tracing::warn!(
-							target: "gonka::worker",
-							"epoch {epoch}: host {} is Invalid: {} fault(s) in {} samples, first at \
-							 index {}: {:?}",
-							account.to_ss58check(),
-							r.faults.len(),
-							r.samples,
-							r.faults[0].0,
-							r.faults[0].1
-						),
-						Some(r) => tracing::info!(
-							target: "gonka::worker",
-							"epoch {epoch}: host {} is {:?}: {} mismatches in {} samples (p = {:.2e})",
-							account.to_ss58check(),
-							r.verdict,
-							r.mismatches,
-							r.samples,
-							r.p_value
-						),
-						None => tracing::warn!(
-							target: "gonka::worker",
-							"epoch {epoch}: host {} judged unreachable: no usable answer in {} \
-							 attempts across the Validation window (last: {})",
-							account.to_ss58check(),
-							j.attempts,
-							j.last_error.as_deref().unwrap_or("-")
-						),
-					}
-					(account, j.verdict)
-				})
-				.collect();
-			async move { submit_verdicts(ctx, verdicts, max_batch.max(1) as usize).await }
+		|judged| async move {
+			let mut records = Vec::new();
+			for j in &judged {
+				let account = accounts[&j.host.host].clone();
+				log_judgement(epoch, &account, j);
+				// No answer: no leaf computed, every bit 0.
+				let bits = match &j.judgement {
+					Some(r) => r.bits.clone(),
+					None => vec![
+						false;
+						pallet_sprint::sampling::check_bits_len(
+							j.host.count,
+							ctx.judging.sample_size
+						) as usize
+					],
+				};
+				let salt = verdicts::fresh_salt()?;
+				let record = verdicts::record(epoch, &account, &ctx.host, j.verdict, &bits, salt);
+				records.push((account, record));
+			}
+			let pending = duty.save(records)?;
+			duty.commit(pending).await
 		},
 	)
 	.await
 }
 
-async fn submit_verdicts(
-	ctx: &ValidationCtx,
-	verdicts: Vec<(AccountId, gonka_kernels::Verdict)>,
-	max_batch: usize,
-) -> Result<(), String> {
-	for batch in verdicts.chunks(max_batch) {
-		let send = |items: &[(AccountId, gonka_kernels::Verdict)]| {
-			let list: Vec<_> = items.to_vec();
-			RuntimeCall::Sprint(pallet_sprint::Call::submit_verdicts {
-				epoch: ctx.epoch,
-				verdicts: list.try_into().expect("chunks of at most MaxVerdictBatch; qed"),
-			})
-		};
-		let _g = ctx.submit_lock.lock().await;
-		let outcome = ctx.client.sign_and_submit(&ctx.key, send(batch), WaitFor::InBlock).await;
-		let recorded: Vec<&(AccountId, gonka_kernels::Verdict)> = match outcome {
-			Ok(_) => batch.iter().collect(),
-			Err(ChainError::Dispatch { error, .. }) if error.name == "AlreadyVoted" => {
-				// Some were sent before a restart: send the rest one by one.
-				let mut ok = Vec::new();
-				for item in batch {
-					match ctx
-						.client
-						.sign_and_submit(
-							&ctx.key,
-							send(std::slice::from_ref(item)),
-							WaitFor::InBlock,
-						)
-						.await
-					{
-						Ok(_) => ok.push(item),
-						Err(ChainError::Dispatch { error, .. }) if error.name == "AlreadyVoted" => {
-							ok.push(item)
-						},
-						Err(e) => return Err(e.to_string()),
-					}
-				}
-				ok
-			},
-			Err(e) => return Err(e.to_string()),
-		};
-		let _g = ctx.state_lock.lock().expect("not poisoned");
-		let mut state = ctx.data.load_state().map_err(|e| e.to_string())?;
-		let record = state.epochs.entry(ctx.epoch).or_default();
-		for (account, verdict) in recorded {
-			record.verdicts.insert(account.to_ss58check(), format!("{verdict:?}"));
-			ctx.metrics.verdicts_submitted.fetch_add(1, Relaxed);
-			if *verdict == gonka_kernels::Verdict::Invalid {
-				ctx.metrics.verdicts_invalid.fetch_add(1, Relaxed);
-			}
-		}
-		ctx.data.save_state(&state).map_err(|e| e.to_string())?;
-		tracing::info!(
+fn log_judgement(epoch: u32, account: &AccountId, j: &crate::validator::Judged) {
+	match &j.judgement {
+		Some(r) if !r.faults.is_empty() => tracing::warn!(
 			target: "gonka::worker",
-			"epoch {}: {} verdict(s) on chain",
-			ctx.epoch,
-			batch.len()
-		);
+			"epoch {epoch}: host {} is Invalid: {} fault(s) in {} samples, first at index {}: {:?}",
+			account.to_ss58check(),
+			r.faults.len(),
+			r.samples,
+			r.faults[0].0,
+			r.faults[0].1
+		),
+		Some(r) => tracing::info!(
+			target: "gonka::worker",
+			"epoch {epoch}: host {} is {:?}: {} mismatches in {} samples (p = {:.2e})",
+			account.to_ss58check(),
+			r.verdict,
+			r.mismatches,
+			r.samples,
+			r.p_value
+		),
+		None => tracing::warn!(
+			target: "gonka::worker",
+			"epoch {epoch}: host {} judged unreachable: no usable answer in {} attempts across 			 the Validation window (last: {})",
+			account.to_ss58check(),
+			j.attempts,
+			j.last_error.as_deref().unwrap_or("-")
+		),
 	}
-	Ok(())
 }
 
 #[cfg(test)]

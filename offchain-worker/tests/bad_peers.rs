@@ -53,6 +53,7 @@ fn judging() -> Judging {
 		validator: [44; 32],
 		sample_size: 50,
 		tolerance: gonka_kernels::validation::DEFAULT_TOLERANCE,
+		r_mid: gonka_kernels::validation::r_mid(64, ModelConfig::tiny().r_target()).unwrap(),
 		test: FraudTest::default(),
 	}
 }
@@ -110,6 +111,11 @@ async fn an_honest_host_is_valid_and_each_bad_peer_is_caught() {
 	// Honest: every sampled leaf verifies and re-computes.
 	let j = check_host(&client, &backend, &judging, &honest).await.unwrap();
 	assert_eq!((j.verdict, j.mismatches, j.samples), (Verdict::Valid, 0, 50));
+	// Its check bits: one per sample, and for real hits about half below r_mid (a fair coin:
+	// P(fewer than 10 or more than 40 of 50) < 1e-5).
+	assert_eq!(j.bits.len(), 50);
+	let below = j.bits.iter().filter(|b| **b).count();
+	assert!((10..=40).contains(&below), "{below} of 50 hits below r_mid");
 
 	// Wrong proofs: the honest answer with each leaf's nonce changed (paths no longer lead to
 	// the root), served by a peer claiming the honest commitment: 50 faults.
@@ -135,6 +141,7 @@ async fn an_honest_host_is_valid_and_each_bad_peer_is_caught() {
 	assert_eq!(j.verdict, Verdict::Invalid);
 	assert_eq!(j.faults.len(), 50);
 	assert!(j.faults.iter().all(|(_, f)| *f == Fault::BadPath), "{:?}", j.faults);
+	assert!(j.bits.iter().all(|b| !b), "no leaf verified: no bit set");
 
 	// The honest answer without the neighbours: every sample a fault.
 	let mut alone = real.clone();

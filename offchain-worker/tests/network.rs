@@ -273,11 +273,23 @@ async fn scenario(
 			);
 			assert!(
 				all.iter().any(|ev| matches!(ev,
-				RuntimeEvent::Sprint(SprintEvent::VerdictsSubmitted { epoch: x, validator: v, .. })
+				RuntimeEvent::Sprint(SprintEvent::VerdictsCommitted { epoch: x, validator: v, .. })
 					if *x == epoch && *v == account)),
-				"{name} voted in {epoch}"
+				"{name} committed its verdicts in {epoch}"
+			);
+			assert!(
+				all.iter().any(|ev| matches!(ev,
+				RuntimeEvent::Sprint(SprintEvent::VerdictsRevealed { epoch: x, validator: v, .. })
+					if *x == epoch && *v == account)),
+				"{name} revealed its verdicts in {epoch}"
 			);
 		}
+		// Every honest validator computed its check bits: nobody is lazy.
+		assert!(
+			!all.iter().any(|ev| matches!(ev,
+				RuntimeEvent::Sprint(SprintEvent::ValidatorLazy { epoch: x, .. }) if *x == epoch)),
+			"no validator found lazy in {epoch}"
+		);
 		for (name, host, _, _) in cheaters {
 			let cheat = host.to_account_id();
 			assert!(committed[&cheat] > 0, "{name} committed in {epoch}");

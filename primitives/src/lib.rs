@@ -5,9 +5,11 @@
 
 extern crate alloc;
 
+pub mod chacha;
 pub mod endpoint;
 pub mod model;
 pub mod protocol;
+pub mod sampling;
 
 pub use endpoint::{is_valid_endpoint, parse_endpoint, EndpointError, EndpointHost, EndpointParts};
 pub use model::{ConfigError, ModelConfig};

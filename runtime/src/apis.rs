@@ -79,6 +79,18 @@ impl_runtime_apis! {
 		fn tally(epoch: pallet_sprint::EpochIndex, host: AccountId) -> pallet_sprint::Tally {
 			pallet_sprint::Tallies::<Runtime>::get(epoch, host)
 		}
+
+		fn verdict_status(
+			epoch: pallet_sprint::EpochIndex,
+			host: AccountId,
+			validator: AccountId,
+		) -> (Option<[u8; 32]>, bool) {
+			let key = (epoch, &host, &validator);
+			(
+				pallet_sprint::VerdictCommitments::<Runtime>::get(key).map(|h| h.0),
+				pallet_sprint::Reveals::<Runtime>::contains_key(key),
+			)
+		}
 	}
 
 	impl pallet_governance_runtime_api::GovernanceApi<Block, AccountId, Balance, BlockNumber, Hash>

@@ -65,14 +65,15 @@ pub const DEV_HOST_BOND: Balance = 1_000 * GNK;
 pub const DEV_HOST_WEIGHT: u64 = 1_000;
 
 /// The sprint parameters of the dev and local chains: epochs of 60 blocks — the seed block,
-/// Sprint 10, Commit 5, a seed gap of at least one block, Validation 20, settlement in the
-/// remaining 23 or fewer — 32 seats per host and the `tiny` model.
+/// Sprint 10, Commit 5, a seed gap of at least one block, Validation 20, Reveal 6, settlement in
+/// the remaining 17 or fewer — 32 seats per host and the `tiny` model.
 pub fn dev_sprint_params() -> pallet_sprint::SprintParams<Balance> {
 	pallet_sprint::SprintParams {
 		epoch_length: 60,
 		sprint_length: 10,
 		commit_grace: 5,
 		validation_length: 20,
+		reveal_length: 6,
 		model: gonka_primitives::ModelConfig::tiny(),
 		host_bond: DEV_HOST_BOND,
 		..Default::default()

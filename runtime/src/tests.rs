@@ -269,10 +269,10 @@ fn settlement_of_10_000_hosts_fits_in_half_a_block() {
 	let half = Perbill::from_percent(50) * MAXIMUM_BLOCK_WEIGHT;
 
 	// By the weights: a block judging or paying as many hosts as fit.
-	let judge_n = Sprint::settlements_per_block(SprintWeights::settle_host()) as u64;
+	let judge_n = Sprint::settlements_per_block(Sprint::settle_host_weight()) as u64;
 	let pay_step = SprintWeights::pay_host().saturating_add(IssuanceWeights::reward_host());
 	let pay_n = Sprint::settlements_per_block(pay_step) as u64;
-	let judge = SprintWeights::settle_host().saturating_mul(judge_n);
+	let judge = Sprint::settle_host_weight().saturating_mul(judge_n);
 	let pay = pay_step
 		.saturating_mul(pay_n)
 		.saturating_add(IssuanceWeights::begin_payout())
@@ -288,17 +288,20 @@ fn settlement_of_10_000_hosts_fits_in_half_a_block() {
 	let max_extrinsic =
 		RuntimeBlockWeights::get().get(DispatchClass::Normal).max_extrinsic.expect("bounded");
 	let batch = <<Runtime as pallet_sprint::Config>::MaxVerdictBatch as Get<u32>>::get();
-	let verdicts = SprintWeights::submit_verdicts(batch);
-	assert!(verdicts.all_lte(max_extrinsic), "{batch} verdicts: {verdicts:?} > {max_extrinsic:?}");
+	let commits = SprintWeights::commit_verdicts(batch);
+	assert!(commits.all_lte(max_extrinsic), "{batch} commitments: {commits:?} > {max_extrinsic:?}");
+	let reveals = SprintWeights::reveal_verdicts(batch);
+	assert!(reveals.all_lte(max_extrinsic), "{batch} reveals: {reveals:?} > {max_extrinsic:?}");
+	println!("a full batch of {batch}: commit_verdicts {commits:?}, reveal_verdicts {reveals:?}");
 	let mainnet = pallet_sprint::SprintParams::<Balance>::default();
 	let settlement_phase = (mainnet.epoch_length
-		- mainnet.earliest_validation_start()
-		- mainnet.validation_length) as u64;
+		- mainnet.settlement_start(mainnet.earliest_validation_start()))
+		as u64;
 	assert!(blocks <= settlement_phase, "{blocks} blocks > the {settlement_phase}-block phase");
 
 	// By running it: 10,000 genesis hosts with 16 seats each, all committed; half of them
-	// accepted (their votes written as tallies, standing in for 80,000 verdict extrinsics), the
-	// other half not accepted with every seat holder's vote missed — the benchmarked worst case.
+	// accepted (their seat holders' reveals written directly, standing in for 160,000 verdict
+	// extrinsics), the other half not accepted with every seat missed.
 	// No relay chain here: the dev chain's parent-hash seeds.
 	let mut config = RuntimeGenesisConfig::default();
 	let accounts: Vec<AccountId> = (0..2 * HOSTS)
@@ -339,15 +342,27 @@ fn settlement_of_10_000_hosts_fits_in_half_a_block() {
 		for i in 0..HOSTS as usize {
 			let worker = RuntimeOrigin::signed(accounts[HOSTS as usize + i].clone());
 			assert_ok!(Sprint::commit(worker, 0, [1; 32], 100));
-			if i % 2 == 0 {
-				pallet_sprint::Tallies::<Runtime>::insert(
-					0,
-					&accounts[i],
-					pallet_sprint::Tally { valid: 16, invalid: 0, unreachable: 0, votes: 16 },
-				);
+		}
+		let settlement = start + params.settlement_start(params.earliest_validation_start());
+		while block < start + params.earliest_validation_start() {
+			block += 1;
+			run_block(block);
+		}
+		// Count 100 is below the sample size: every validator samples all 100 positions, and
+		// they agree on every bit.
+		let n = gonka_primitives::sampling::pool_len(100, params.sample_size);
+		let mut sampled = gonka_primitives::sampling::Bitmap::zeros(n);
+		(0..n).for_each(|p| sampled.set(p));
+		let record = pallet_sprint::RevealRecord {
+			verdict: pallet_sprint::Verdict::Valid,
+			sampled: sampled.as_bytes().to_vec().try_into().unwrap(),
+			below: vec![0u8; sampled.as_bytes().len()].try_into().unwrap(),
+		};
+		for host in accounts[..HOSTS as usize].iter().step_by(2) {
+			for (member, _) in Sprint::seats_of(0, host) {
+				pallet_sprint::Reveals::<Runtime>::insert((0, host, &member), &record);
 			}
 		}
-		let settlement = start + params.earliest_validation_start() + params.validation_length;
 		while block < settlement {
 			block += 1;
 			run_block(block);
@@ -364,12 +379,14 @@ fn settlement_of_10_000_hosts_fits_in_half_a_block() {
 		// The others keep their last weight (their first epoch not accepted, PROTOCOL §7).
 		assert_eq!(pallet_sprint::ValidatorCount::<Runtime>::get(1), HOSTS);
 		assert_eq!(pallet_sprint::TotalWeight::<Runtime>::get(1), HOSTS as u64 * 100);
-		// Every accepted host got R0 · 100 / (10,000 · 100), less 10 % per committee vote it
-		// missed (nobody voted here); the rest went to the treasury.
+		// Every accepted host got R0 · 100 / (10,000 · 100), less 50 % times the share of its
+		// seats it missed (those on the hosts nobody voted on); the rest went to the treasury.
 		let share = 310_000 * GNK / HOSTS as u128;
-		let missed = pallet_sprint::MissedVotes::<Runtime>::get(0, &accounts[0]);
-		assert!(missed > 0);
-		let penalty = (Perbill::from_percent(10 * missed.min(10))).mul_ceil(share);
+		let missed = pallet_sprint::MissedSeats::<Runtime>::get(0, &accounts[0]);
+		let assigned = pallet_sprint::AssignedSeats::<Runtime>::get(0, &accounts[0]);
+		assert!(missed > 0 && missed < assigned, "{missed} of {assigned}");
+		let rate = Issuance::penalty_rate(missed, assigned, Perbill::from_percent(50));
+		let penalty = rate.mul_ceil(share);
 		assert_eq!(
 			Balances::balance(&accounts[0]),
 			10_000 * GNK - presets::DEV_HOST_BOND + share - penalty

@@ -87,7 +87,19 @@ impl ChainClient {
 		self.runtime_api("SprintApi_duties", (epoch, validator), at).await
 	}
 
-	/// The votes on `host` so far.
+	/// Where `validator`'s verdict on `host` in `epoch` stands: its commitment and whether it
+	/// was revealed.
+	pub async fn verdict_status(
+		&self,
+		epoch: EpochIndex,
+		host: &AccountId,
+		validator: &AccountId,
+		at: Option<Hash>,
+	) -> Result<(Option<[u8; 32]>, bool), ChainError> {
+		self.runtime_api("SprintApi_verdict_status", (epoch, host, validator), at).await
+	}
+
+	/// The counted votes on `host` in `epoch`, once it is settled.
 	pub async fn tally(
 		&self,
 		epoch: EpochIndex,

@@ -2,7 +2,7 @@
 //! `#[benchmarks]` (`benchmarking.rs`). Do not edit by hand: change the benchmarks and re-run
 //! `scripts/benchmark pallet_governance`.
 //!
-//! Benchmark CLI 64.0.0, 2026-11-23; steps `10`, repeat `5`;
+//! Benchmark CLI 64.0.0, 2026-12-01; steps `10`, repeat `5`;
 //! machine `AMD EPYC`; WASM execution `Compiled`; DB cache 1024 MiB.
 //! Proof sizes are estimated per storage read (from `MaxEncodedLen`, or from the measured proof
 //! where a benchmark says `pov_mode = Measured`).
@@ -41,8 +41,10 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Sprint::Hosts` (`max_values`: None, `max_size`: Some(370), added: 2845, mode: `Measured`)
 	/// Storage: `Sprint::HostOfWorker` (r:1 w:0)
 	/// Proof: `Sprint::HostOfWorker` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `Measured`)
-	/// Storage: `Sprint::Weights` (r:1 w:0)
-	/// Proof: `Sprint::Weights` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `Measured`)
+	/// Storage: `Sprint::VotingWeights` (r:1 w:0)
+	/// Proof: `Sprint::VotingWeights` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `Measured`)
+	/// Storage: `Governance::OpenPerHost` (r:1 w:1)
+	/// Proof: `Governance::OpenPerHost` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `Measured`)
 	/// Storage: `Governance::CounterForProposals` (r:1 w:1)
 	/// Proof: `Governance::CounterForProposals` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `Measured`)
 	/// Storage: `Governance::Cleanup` (r:1 w:1)
@@ -65,8 +67,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Governance::ProposalCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `Measured`)
 	/// Storage: `Governance::Agenda` (r:1 w:1)
 	/// Proof: `Governance::Agenda` (`max_values`: None, `max_size`: Some(141), added: 2616, mode: `Measured`)
-	/// Storage: `Sprint::TotalWeight` (r:1 w:0)
-	/// Proof: `Sprint::TotalWeight` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `Measured`)
+	/// Storage: `Sprint::TotalVotingWeight` (r:1 w:0)
+	/// Proof: `Sprint::TotalVotingWeight` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `Measured`)
 	/// Storage: `Governance::Snapshots` (r:1 w:1)
 	/// Proof: `Governance::Snapshots` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `Measured`)
 	/// Storage: `Sprint::ValidatorCount` (r:1 w:0)
@@ -77,20 +79,20 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Governance::Proposals` (`max_values`: None, `max_size`: Some(328), added: 2803, mode: `Measured`)
 	/// The range of component `l` is `[129, 65536]`.
 	fn propose(l: u32, ) -> Weight {
-		// Proof size: measured `1182 + l * 1`, estimated `4642 + l * 1` bytes.
-		// Minimum execution time: 230_071_000 picoseconds.
-		Weight::from_parts(236_625_488, 4642)
-			.saturating_add(Weight::from_parts(1_196, 0).saturating_mul(l.into()))
-			.saturating_add(T::DbWeight::get().reads(20_u64))
-			.saturating_add(T::DbWeight::get().writes(11_u64))
+		// Proof size: measured `1279 + l * 1`, estimated `4739 + l * 1` bytes.
+		// Minimum execution time: 304_962_000 picoseconds.
+		Weight::from_parts(320_151_297, 4739)
+			.saturating_add(Weight::from_parts(1_354, 0).saturating_mul(l.into()))
+			.saturating_add(T::DbWeight::get().reads(21_u64))
+			.saturating_add(T::DbWeight::get().writes(12_u64))
 			.saturating_add(Weight::from_parts(0, 1).saturating_mul(l.into()))
 	}
 	/// Storage: `Governance::Proposals` (r:1 w:1)
 	/// Proof: `Governance::Proposals` (`max_values`: None, `max_size`: Some(328), added: 2803, mode: `MaxEncodedLen`)
 	/// Storage: `Governance::Snapshots` (r:1 w:0)
 	/// Proof: `Governance::Snapshots` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
-	/// Storage: `Sprint::Weights` (r:2 w:0)
-	/// Proof: `Sprint::Weights` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::VotingWeights` (r:2 w:0)
+	/// Proof: `Sprint::VotingWeights` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// Storage: `Sprint::Hosts` (r:1 w:0)
 	/// Proof: `Sprint::Hosts` (`max_values`: None, `max_size`: Some(370), added: 2845, mode: `MaxEncodedLen`)
 	/// Storage: `Sprint::HostOfWorker` (r:1 w:0)
@@ -98,18 +100,21 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Governance::Votes` (r:1 w:1)
 	/// Proof: `Governance::Votes` (`max_values`: None, `max_size`: Some(69), added: 2544, mode: `MaxEncodedLen`)
 	fn vote() -> Weight {
-		// Proof size: measured `1338`, estimated `6076` bytes.
-		// Minimum execution time: 95_932_000 picoseconds.
-		Weight::from_parts(102_301_000, 6076)
+		// Proof size: measured `1493`, estimated `6076` bytes.
+		// Minimum execution time: 131_196_000 picoseconds.
+		Weight::from_parts(137_508_000, 6076)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
+	/// Storage: `Governance::Limits` (r:1 w:0)
+	/// Proof: `Governance::Limits` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
 	/// Storage: `Governance::Params` (r:0 w:1)
 	/// Proof: `Governance::Params` (`max_values`: Some(1), `max_size`: Some(40), added: 535, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
-		// Proof size: measured `0`, estimated `0` bytes.
-		// Minimum execution time: 12_689_000 picoseconds.
-		Weight::from_parts(14_682_000, 0)
+		// Proof size: measured `74`, estimated `1497` bytes.
+		// Minimum execution time: 27_291_000 picoseconds.
+		Weight::from_parts(44_303_000, 1497)
+			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Governance::Agenda` (r:1 w:0)
@@ -121,9 +126,9 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Governance::Cleanup` (r:1 w:0)
 	/// Proof: `Governance::Cleanup` (`max_values`: Some(1), `max_size`: Some(322), added: 817, mode: `MaxEncodedLen`)
 	fn service_base() -> Weight {
-		// Proof size: measured `43`, estimated `3606` bytes.
-		// Minimum execution time: 9_945_000 picoseconds.
-		Weight::from_parts(10_886_000, 3606)
+		// Proof size: measured `74`, estimated `3606` bytes.
+		// Minimum execution time: 15_449_000 picoseconds.
+		Weight::from_parts(17_272_000, 3606)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 	}
 	/// Storage: `Governance::Params` (r:1 w:0)
@@ -138,6 +143,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Governance::Copying` (`max_values`: Some(1), `max_size`: Some(129), added: 624, mode: `MaxEncodedLen`)
 	/// Storage: `Governance::Cleanup` (r:1 w:1)
 	/// Proof: `Governance::Cleanup` (`max_values`: Some(1), `max_size`: Some(322), added: 817, mode: `MaxEncodedLen`)
+	/// Storage: `Governance::OpenPerHost` (r:1 w:1)
+	/// Proof: `Governance::OpenPerHost` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Governance::Proposals` (r:1 w:1)
 	/// Proof: `Governance::Proposals` (`max_values`: None, `max_size`: Some(328), added: 2803, mode: `MaxEncodedLen`)
 	/// Storage: `Governance::CounterForProposals` (r:1 w:1)
@@ -145,12 +152,14 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Governance::ProposalOfCall` (r:0 w:1)
 	/// Proof: `Governance::ProposalOfCall` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	fn decide() -> Weight {
-		// Proof size: measured `745`, estimated `6196` bytes.
-		// Minimum execution time: 149_471_000 picoseconds.
-		Weight::from_parts(156_242_000, 6196)
-			.saturating_add(T::DbWeight::get().reads(9_u64))
-			.saturating_add(T::DbWeight::get().writes(9_u64))
+		// Proof size: measured `850`, estimated `6196` bytes.
+		// Minimum execution time: 204_824_000 picoseconds.
+		Weight::from_parts(354_034_000, 6196)
+			.saturating_add(T::DbWeight::get().reads(10_u64))
+			.saturating_add(T::DbWeight::get().writes(10_u64))
 	}
+	/// Storage: `Governance::OpenPerHost` (r:1 w:1)
+	/// Proof: `Governance::OpenPerHost` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Governance::Proposals` (r:1 w:1)
 	/// Proof: `Governance::Proposals` (`max_values`: None, `max_size`: Some(328), added: 2803, mode: `MaxEncodedLen`)
 	/// Storage: `Governance::CounterForProposals` (r:1 w:1)
@@ -158,11 +167,11 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Governance::ProposalOfCall` (r:0 w:1)
 	/// Proof: `Governance::ProposalOfCall` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	fn enact() -> Weight {
-		// Proof size: measured `322`, estimated `3793` bytes.
-		// Minimum execution time: 35_683_000 picoseconds.
-		Weight::from_parts(38_538_000, 3793)
-			.saturating_add(T::DbWeight::get().reads(2_u64))
-			.saturating_add(T::DbWeight::get().writes(3_u64))
+		// Proof size: measured `427`, estimated `3793` bytes.
+		// Minimum execution time: 62_647_000 picoseconds.
+		Weight::from_parts(86_763_000, 3793)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Governance::Copying` (r:1 w:1)
 	/// Proof: `Governance::Copying` (`max_values`: Some(1), `max_size`: Some(129), added: 624, mode: `MaxEncodedLen`)
@@ -170,16 +179,16 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Governance::Snapshots` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Sprint::Validators` (r:512 w:0)
 	/// Proof: `Sprint::Validators` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Storage: `Sprint::Weights` (r:512 w:0)
-	/// Proof: `Sprint::Weights` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::VotingWeights` (r:512 w:0)
+	/// Proof: `Sprint::VotingWeights` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// Storage: `Governance::SnapshotWeights` (r:0 w:512)
 	/// Proof: `Governance::SnapshotWeights` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 512]`.
 	fn copy_snapshot(n: u32, ) -> Weight {
-		// Proof size: measured `546 + n * 120`, estimated `3489 + n * 2543` bytes.
-		// Minimum execution time: 18_006_000 picoseconds.
-		Weight::from_parts(18_567_000, 3489)
-			.saturating_add(Weight::from_parts(22_905_490, 0).saturating_mul(n.into()))
+		// Proof size: measured `668 + n * 120`, estimated `3489 + n * 2543` bytes.
+		// Minimum execution time: 26_910_000 picoseconds.
+		Weight::from_parts(27_722_000, 3489)
+			.saturating_add(Weight::from_parts(31_848_432, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
@@ -194,10 +203,10 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Governance::Votes` (`max_values`: None, `max_size`: Some(69), added: 2544, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 512]`.
 	fn cleanup(n: u32, ) -> Weight {
-		// Proof size: measured `68 + n * 62`, estimated `1807 + n * 2544` bytes.
-		// Minimum execution time: 16_975_000 picoseconds.
-		Weight::from_parts(18_167_000, 1807)
-			.saturating_add(Weight::from_parts(1_663_544, 0).saturating_mul(n.into()))
+		// Proof size: measured `99 + n * 62`, estimated `1807 + n * 2544` bytes.
+		// Minimum execution time: 28_344_000 picoseconds.
+		Weight::from_parts(99_411, 1807)
+			.saturating_add(Weight::from_parts(2_217_020, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
@@ -209,38 +218,39 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same figures over RocksDB's database weights, for tests and mock runtimes.
 impl WeightInfo for () {
 	fn propose(l: u32, ) -> Weight {
-		Weight::from_parts(236_625_488, 4642)
-			.saturating_add(Weight::from_parts(1_196, 0).saturating_mul(l.into()))
-			.saturating_add(RocksDbWeight::get().reads(20_u64))
-			.saturating_add(RocksDbWeight::get().writes(11_u64))
+		Weight::from_parts(320_151_297, 4739)
+			.saturating_add(Weight::from_parts(1_354, 0).saturating_mul(l.into()))
+			.saturating_add(RocksDbWeight::get().reads(21_u64))
+			.saturating_add(RocksDbWeight::get().writes(12_u64))
 			.saturating_add(Weight::from_parts(0, 1).saturating_mul(l.into()))
 	}
 	fn vote() -> Weight {
-		Weight::from_parts(102_301_000, 6076)
+		Weight::from_parts(137_508_000, 6076)
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	fn set_params() -> Weight {
-		Weight::from_parts(14_682_000, 0)
+		Weight::from_parts(44_303_000, 1497)
+			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn service_base() -> Weight {
-		Weight::from_parts(10_886_000, 3606)
+		Weight::from_parts(17_272_000, 3606)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 	}
 	fn decide() -> Weight {
-		Weight::from_parts(156_242_000, 6196)
-			.saturating_add(RocksDbWeight::get().reads(9_u64))
-			.saturating_add(RocksDbWeight::get().writes(9_u64))
+		Weight::from_parts(354_034_000, 6196)
+			.saturating_add(RocksDbWeight::get().reads(10_u64))
+			.saturating_add(RocksDbWeight::get().writes(10_u64))
 	}
 	fn enact() -> Weight {
-		Weight::from_parts(38_538_000, 3793)
-			.saturating_add(RocksDbWeight::get().reads(2_u64))
-			.saturating_add(RocksDbWeight::get().writes(3_u64))
+		Weight::from_parts(86_763_000, 3793)
+			.saturating_add(RocksDbWeight::get().reads(3_u64))
+			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 	fn copy_snapshot(n: u32, ) -> Weight {
-		Weight::from_parts(18_567_000, 3489)
-			.saturating_add(Weight::from_parts(22_905_490, 0).saturating_mul(n.into()))
+		Weight::from_parts(27_722_000, 3489)
+			.saturating_add(Weight::from_parts(31_848_432, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
@@ -248,8 +258,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2543).saturating_mul(n.into()))
 	}
 	fn cleanup(n: u32, ) -> Weight {
-		Weight::from_parts(18_167_000, 1807)
-			.saturating_add(Weight::from_parts(1_663_544, 0).saturating_mul(n.into()))
+		Weight::from_parts(99_411, 1807)
+			.saturating_add(Weight::from_parts(2_217_020, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))

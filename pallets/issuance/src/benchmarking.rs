@@ -46,7 +46,7 @@ mod benchmarks {
 		Pallet::<T>::begin_payout(0, 1_000);
 		#[block]
 		{
-			Pallet::<T>::reward(0, &host, 100, 1);
+			Pallet::<T>::reward(0, &host, 100, 1, 2);
 		}
 		let payout = CurrentPayout::<T>::get().expect("a payout in progress");
 		assert!(payout.to_hosts > 0u32.into());

@@ -7,8 +7,9 @@
 //!   remainder, later epochs nothing. Integer maths in base units.
 //! - **Payout** (`payout.rs`): the sprint pallet settles an epoch, sums the expected-weight
 //!   denominator `D(e)` and then, through [`pallet_sprint::EpochRewards`], has this pallet pay
-//!   every accepted host `R(e) · w / D(e)` (rounded down), less `MissedVotePenalty` per committee
-//!   vote it did not cast. Whatever is not paid to a host — the share of hosts that failed or
+//!   every accepted host `R(e) · w / D(e)` (rounded down), less `MissedVotePenalty` times the
+//!   share of its committee seats whose verdict did not count (not committed, not revealed, or
+//!   lazy). Whatever is not paid to a host — the share of hosts that failed or
 //!   fell silent, penalties, rounding dust — is minted to the treasury, never to other hosts; so
 //!   every epoch mints exactly `R(e)` (or nothing when no host was expected to work).
 //! - **Parameters**: one [`IssuanceParams`] value, changed only by Root
@@ -131,7 +132,7 @@ pub mod pallet {
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
 		/// A host was paid for `weight` accepted in `epoch`: `amount` minted to it, `penalty`
-		/// withheld (to the treasury) for committee votes it did not cast.
+		/// withheld (to the treasury) for the committee seats whose verdict did not count.
 		HostRewarded {
 			epoch: EpochIndex,
 			host: T::AccountId,

@@ -105,14 +105,15 @@ pub const ENDOWMENT: Balance = 1_000_000;
 pub const R0: Balance = 1_000_000;
 
 /// Epochs of 30 blocks: the seed block 0, Sprint [1, 6), Commit [6, 9), seed gap 9, Validation
-/// [10, 16), settlement after (14 blocks: room for 16 hosts judged and paid 3 per block); 16
-/// seats per host.
+/// [10, 14), Reveal [14, 17), settlement after (13 blocks: room for 16 hosts judged and paid 3
+/// per block); 16 seats per host.
 pub fn sprint_params() -> SprintParams<Balance> {
 	SprintParams {
 		epoch_length: 30,
 		sprint_length: 5,
 		commit_grace: 3,
-		validation_length: 6,
+		validation_length: 4,
+		reveal_length: 3,
 		committee_size: 16,
 		sample_size: 50,
 		max_count: 1_000_000,
@@ -121,12 +122,13 @@ pub fn sprint_params() -> SprintParams<Balance> {
 		host_bond: BOND,
 		model: gonka_primitives::ModelConfig::tiny(),
 		hit_tolerance: pallet_sprint::DEFAULT_HIT_TOLERANCE,
+		lazy_tolerance: pallet_sprint::DEFAULT_LAZY_TOLERANCE,
 	}
 }
 
 /// `R0` = 1,000,000, halving every 4 epochs, cap 10,000,000 (reached in epoch 12 — the
 /// schedule would pay 4·(1 + 1/2 + 1/4) = 7 M by epoch 11, 1 M more by epoch 15, …),
-/// retention 90 %, 3 silent epochs allowed, 10 % per missed vote.
+/// retention 90 %, 3 silent epochs allowed, 50 % of the reward for missing every seat.
 pub fn issuance_params() -> IssuanceParams<Balance> {
 	IssuanceParams {
 		initial_reward: R0,
@@ -134,7 +136,7 @@ pub fn issuance_params() -> IssuanceParams<Balance> {
 		mining_cap: 10_000_000,
 		retention: Perbill::from_percent(90),
 		max_missed_epochs: 3,
-		missed_vote_penalty: Perbill::from_percent(10),
+		missed_vote_penalty: Perbill::from_percent(50),
 	}
 }
 
@@ -199,6 +201,20 @@ pub struct EpochPlay {
 	pub voters: Vec<AccountId>,
 	/// The verdict a voter gives a host.
 	pub verdict: fn(voter: AccountId, host: AccountId) -> Verdict,
+	/// The check bit a voter reveals for a pool position of a host ([`honest_bit`] for one
+	/// that computed it).
+	pub bit: fn(voter: AccountId, host: AccountId, position: u32) -> bool,
+}
+
+/// The check bit every validator that computes the leaf finds: a fixed function of the host
+/// and the pool position (the same leaf for every validator).
+pub fn honest_bit(_voter: AccountId, host: AccountId, position: u32) -> bool {
+	(position as u64 * 7 + host).is_multiple_of(3)
+}
+
+/// A validator that does not compute: it guesses, here always "not below `r_mid`".
+pub fn lazy_bit(_voter: AccountId, _host: AccountId, _position: u32) -> bool {
+	false
 }
 
 impl EpochPlay {
@@ -208,6 +224,7 @@ impl EpochPlay {
 			commits: hosts.iter().map(|&h| (h, count)).collect(),
 			voters: (1..=16).collect(),
 			verdict: |_, _| Verdict::Valid,
+			bit: honest_bit,
 		}
 	}
 }
@@ -227,21 +244,40 @@ pub fn play_epoch(play: &EpochPlay) -> EpochIndex {
 			count
 		));
 	}
-	run_to(start + p.earliest_validation_start() as u64);
+	let validation = start + p.earliest_validation_start() as u64;
+	run_to(validation);
+	let mut reveals = Vec::new();
 	for &voter in &play.voters {
 		if !pallet_sprint::Hosts::<Test>::contains_key(voter) {
 			continue;
 		}
 		let duties = Sprint::duties(epoch, &voter);
 		for chunk in duties.chunks(4) {
-			let verdicts: Vec<_> =
-				chunk.iter().map(|(h, _)| (*h, (play.verdict)(voter, *h))).collect();
-			assert_ok!(Sprint::submit_verdicts(
+			let made: Vec<_> = chunk
+				.iter()
+				.map(|(h, _)| {
+					let verdict = (play.verdict)(voter, *h);
+					let bit = |position| (play.bit)(voter, *h, position);
+					Sprint::make_reveal(epoch, h, &voter, verdict, [voter as u8; 32], bit)
+						.expect("committed host after the sampling seed")
+				})
+				.collect();
+			let hashes: Vec<_> = chunk.iter().zip(&made).map(|((h, _), (c, _))| (*h, *c)).collect();
+			assert_ok!(Sprint::commit_verdicts(
 				RuntimeOrigin::signed(worker(voter)),
 				epoch,
-				BoundedVec::truncate_from(verdicts)
+				BoundedVec::truncate_from(hashes)
 			));
+			reveals.push((voter, made.into_iter().map(|(_, r)| r).collect::<Vec<_>>()));
 		}
+	}
+	run_to(validation + p.validation_length as u64);
+	for (voter, batch) in reveals {
+		assert_ok!(Sprint::reveal_verdicts(
+			RuntimeOrigin::signed(worker(voter)),
+			epoch,
+			BoundedVec::truncate_from(batch)
+		));
 	}
 	run_to(start + p.epoch_length as u64);
 	assert!(Sprint::is_settled(epoch), "epoch {epoch} not settled within its blocks");

@@ -2,8 +2,9 @@
 //! through [`EpochRewards`]: `begin_payout` fixes the epoch's reward and denominator, `reward`
 //! pays one accepted host, `end_payout` mints the rest to the treasury.
 //!
-//! A host's share is `R(e) · w / D(e)` rounded down; the penalty for `n` missed committee votes
-//! is `min(1, n · MissedVotePenalty)` of that share, rounded up. The treasury receives
+//! A host's share is `R(e) · w / D(e)` rounded down; the penalty for `m` missed of its `a`
+//! assigned committee seats (verdicts not committed, not revealed, or lazy: PROTOCOL §6) is
+//! `MissedVotePenalty · m / a` of that share, rounded up. The treasury receives
 //! `R(e) − Σ paid to hosts`: the shares of hosts that were expected but not accepted, the
 //! penalties and the rounding dust. Nothing is ever redistributed to other hosts.
 
@@ -40,10 +41,21 @@ impl<T: Config> Pallet<T> {
 		.unique_saturated_into()
 	}
 
-	/// The share of a reward withheld for `missed_votes`: `min(1, missed_votes · penalty)`.
-	pub fn penalty_rate(missed_votes: u32, penalty: Perbill) -> Perbill {
-		let parts = (penalty.deconstruct() as u64).saturating_mul(missed_votes as u64);
-		Perbill::from_parts(parts.min(Perbill::ACCURACY as u64) as u32)
+	/// The share of a reward withheld for `missed` of `assigned` seats: `penalty · missed /
+	/// assigned` (rounded up; nothing without seats; `missed` above `assigned` counts as all).
+	pub fn penalty_rate(missed: u32, assigned: u32, penalty: Perbill) -> Perbill {
+		if assigned == 0 || missed == 0 {
+			return Perbill::zero();
+		}
+		let missed = missed.min(assigned) as u128;
+		let parts = multiply_by_rational_with_rounding(
+			penalty.deconstruct() as u128,
+			missed,
+			assigned as u128,
+			Rounding::Up,
+		)
+		.unwrap_or(penalty.deconstruct() as u128);
+		Perbill::from_parts(parts.min(Perbill::ACCURACY as u128) as u32)
 	}
 
 	/// Mints `amount` to `who`; returns what was minted (0 when the account cannot receive it,
@@ -90,12 +102,18 @@ impl<T: Config> EpochRewards<T::AccountId> for Pallet<T> {
 		T::WeightInfo::begin_payout()
 	}
 
-	fn reward(epoch: EpochIndex, host: &T::AccountId, weight: u64, missed_votes: u32) -> Weight {
+	fn reward(
+		epoch: EpochIndex,
+		host: &T::AccountId,
+		weight: u64,
+		missed: u32,
+		assigned: u32,
+	) -> Weight {
 		let Some(mut payout) = CurrentPayout::<T>::get().filter(|p| p.epoch == epoch) else {
 			return T::DbWeight::get().reads(1);
 		};
 		let share = Self::share_of(payout.reward, weight, payout.expected_weight);
-		let rate = Self::penalty_rate(missed_votes, Params::<T>::get().missed_vote_penalty);
+		let rate = Self::penalty_rate(missed, assigned, Params::<T>::get().missed_vote_penalty);
 		let penalty = rate.mul_ceil(share).min(share);
 		let amount = Self::mint(host, share.saturating_sub(penalty));
 		payout.to_hosts = payout.to_hosts.saturating_add(amount);

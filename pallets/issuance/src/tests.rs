@@ -93,6 +93,7 @@ fn a_full_epoch_pays_by_accepted_weight() {
 			commits: counts.to_vec(),
 			voters: vec![1, 2],
 			verdict: |_, _| Verdict::Valid,
+			bit: honest_bit,
 		};
 		assert_eq!(play_epoch(&play), 0);
 
@@ -224,27 +225,27 @@ fn a_host_that_unregisters_leaves_the_denominator_at_once() {
 }
 
 #[test]
-fn missed_votes_cost_ten_percent_each_to_the_treasury() {
+fn missed_seats_cost_their_share_of_the_penalty_to_the_treasury() {
 	build_and_execute(ext_with_hosts(10, 100), || {
 		let all: Vec<u64> = (1..=10).collect();
-		// Host 10 commits but never votes: it misses a check on every host it holds seats on
-		// (about 1.8 of each host's 16; the others are still accepted).
-		let play = EpochPlay {
-			commits: all.iter().map(|&h| (h, 100)).collect(),
-			voters: (1..=9).collect(),
-			verdict: |_, _| Verdict::Valid,
-		};
+		// Host 10 commits but never votes: it misses every seat it holds (about 1.8 of each
+		// host's 16; the others are still accepted), so it loses the whole 50 %.
+		let play = EpochPlay { voters: (1..=9).collect(), ..EpochPlay::honest(&all, 100) };
 		play_epoch(&play);
-		let missed = (1..=9u64)
-			.filter(|h| Sprint::seats_of(0, h).iter().any(|(v, _)| *v == 10))
-			.count() as u32;
-		assert!(missed >= 4, "host 10 holds seats on {missed} hosts");
-		assert_eq!(pallet_sprint::MissedVotes::<Test>::get(0, 10), missed);
+		let assigned: u32 = (1..=9u64)
+			.flat_map(|h| Sprint::seats_of(0, &h))
+			.filter(|(v, _)| *v == 10)
+			.map(|(_, n)| n)
+			.sum();
+		assert!(assigned >= 4, "host 10 holds {assigned} seats");
+		assert_eq!(pallet_sprint::AssignedSeats::<Test>::get(0, 10), assigned);
+		assert_eq!(pallet_sprint::MissedSeats::<Test>::get(0, 10), assigned);
+		assert_eq!(pallet_sprint::MissedSeats::<Test>::get(0, 1), 0);
 		let share = R0 / 10;
 		let rewards = rewards_of(0);
 		assert_eq!(rewards.len(), 10, "everyone accepted");
 		assert_eq!(rewards[&1], share);
-		let penalty = Perbill::from_percent(10 * missed).mul_ceil(share);
+		let penalty = Perbill::from_percent(50).mul_ceil(share);
 		assert_eq!(rewards[&10], share - penalty);
 		assert!(System::events().iter().any(|r| r.event
 			== RuntimeEvent::Issuance(Event::HostRewarded {
@@ -258,9 +259,64 @@ fn missed_votes_cost_ten_percent_each_to_the_treasury() {
 		assert_eq!(reward, R0);
 		assert_eq!(to_hosts + to_treasury, R0);
 		assert_eq!(to_treasury, penalty);
-		// Ten or more missed votes take the whole share, never more.
-		assert_eq!(Issuance::penalty_rate(10, Perbill::from_percent(10)), Perbill::one());
-		assert_eq!(Issuance::penalty_rate(u32::MAX, Perbill::from_percent(10)), Perbill::one());
+		// By share: a quarter of the seats missed costs a quarter of the penalty; never more
+		// than the penalty, nothing without seats.
+		let half = Perbill::from_percent(50);
+		assert_eq!(Issuance::penalty_rate(1, 4, half), Perbill::from_rational(1u32, 8u32));
+		assert_eq!(Issuance::penalty_rate(4, 4, half), half);
+		assert_eq!(Issuance::penalty_rate(u32::MAX, 4, half), half);
+		assert_eq!(Issuance::penalty_rate(0, 4, half), Perbill::zero());
+		assert_eq!(Issuance::penalty_rate(3, 0, half), Perbill::zero());
+		assert_eq!(Issuance::penalty_rate(1, 3, Perbill::one()), Perbill::from_parts(333_333_334));
+	});
+}
+
+#[test]
+fn a_lazy_validator_is_reported_and_earns_less_than_an_honest_one() {
+	build_and_execute(ext_with_hosts(10, 100), || {
+		let all: Vec<u64> = (1..=10).collect();
+		// Host 10 votes `Valid` on everything without computing a leaf: its check bits are
+		// guesses, which the other validators' bits expose.
+		let play = EpochPlay {
+			bit: |voter, host, position| {
+				if voter == 10 {
+					lazy_bit(voter, host, position)
+				} else {
+					honest_bit(voter, host, position)
+				}
+			},
+			..EpochPlay::honest(&all, 100)
+		};
+		play_epoch(&play);
+		let lazy: Vec<(u64, u64, u32, u32)> = System::events()
+			.into_iter()
+			.filter_map(|r| match r.event {
+				RuntimeEvent::Sprint(pallet_sprint::Event::ValidatorLazy {
+					host,
+					validator,
+					shared,
+					disagreements,
+					..
+				}) => Some((host, validator, shared, disagreements)),
+				_ => None,
+			})
+			.collect();
+		let duties = (1..=9u64).filter(|h| Sprint::committee_of(0, h).contains(&10)).count();
+		assert_eq!(lazy.len(), duties, "lazy on every host it checked: {lazy:?}");
+		assert!(lazy.iter().all(|&(_, v, shared, d)| v == 10 && d > 2 && d <= shared));
+		let assigned = pallet_sprint::AssignedSeats::<Test>::get(0, 10);
+		assert_eq!(pallet_sprint::MissedSeats::<Test>::get(0, 10), assigned);
+		let share = R0 / 10;
+		let rewards = rewards_of(0);
+		assert_eq!(rewards.len(), 10, "its lazy votes were dropped; everyone still accepted");
+		assert!((1..=9).all(|h| rewards[&h] == share), "honest validators lose nothing");
+		assert_eq!(rewards[&10], share - Perbill::from_percent(50).mul_ceil(share));
+		println!(
+			"lazy validator: {} of {share} ({} hosts, disagreements {:?})",
+			rewards[&10],
+			lazy.len(),
+			lazy.iter().map(|l| (l.3, l.2)).collect::<Vec<_>>()
+		);
 	});
 }
 
@@ -273,6 +329,7 @@ fn a_fraud_counts_what_it_was_expected_to_keep_and_is_not_paid() {
 			commits: all.iter().map(|&h| (h, 100)).collect(),
 			voters: all.clone(),
 			verdict: |_, host| if host == 4 { Verdict::Invalid } else { Verdict::Valid },
+			bit: honest_bit,
 		};
 		play_epoch(&play);
 		// PROTOCOL §8: D counts the fraud at its last weight, not at its claim.
@@ -309,6 +366,7 @@ fn a_fake_max_count_commitment_dilutes_no_one() {
 				commits,
 				voters: honest.clone(),
 				verdict: |_, host| if host == 7 { Verdict::Invalid } else { Verdict::Valid },
+				bit: honest_bit,
 			});
 			assert_eq!(Weights::<Test>::get(1, 7), 0);
 			(rewards_of(0), expected_weight_of(0), reward_of(0))
@@ -333,6 +391,7 @@ fn a_dishonest_third_cannot_slash_or_zero_anyone() {
 			commits: all.iter().map(|&h| (h, 100)).collect(),
 			voters: all.clone(),
 			verdict: |voter, _| if voter == 1 { Verdict::Invalid } else { Verdict::Valid },
+			bit: honest_bit,
 		};
 		let bond_of = |h| {
 			Balances::balance_on_hold(
@@ -417,7 +476,12 @@ fn the_api_reports_rewards_and_halvings() {
 fn nothing_is_minted_when_nobody_was_expected() {
 	build_and_execute(ext_with_hosts(1, 100), || {
 		assert_ok!(Sprint::unregister_host(RuntimeOrigin::signed(1)));
-		play_epoch(&EpochPlay { commits: vec![], voters: vec![], verdict: |_, _| Verdict::Valid });
+		play_epoch(&EpochPlay {
+			commits: vec![],
+			voters: vec![],
+			verdict: |_, _| Verdict::Valid,
+			bit: honest_bit,
+		});
 		assert_eq!(reward_of(0), (0, 0, 0));
 		assert_eq!(TotalMinted::<Test>::get(), 0);
 	});

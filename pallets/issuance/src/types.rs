@@ -34,8 +34,9 @@ pub struct IssuanceParams<Balance> {
 	/// Silent epochs in a row a host may have; one more and it is deregistered, its bond
 	/// returned (`MaxMissedEpochs`).
 	pub max_missed_epochs: u32,
-	/// The share of its epoch reward a host loses per committee vote it did not cast
-	/// (`MissedVotePenalty`); the loss goes to the treasury.
+	/// The share of its epoch reward a host loses when none of its committee seats counted
+	/// (`MissedVotePenalty`), in proportion to the share it missed: not committed, not revealed,
+	/// or lazy (PROTOCOL §6). The loss goes to the treasury.
 	pub missed_vote_penalty: Perbill,
 }
 
@@ -46,7 +47,7 @@ pub const MAX_MISSED_EPOCHS: u32 = 60;
 pub const GNK: u128 = 1_000_000_000;
 
 /// PROTOCOL §8's values: `R0` 310,000 GNK, halving every 1,461 epochs, cap 680,000,000 GNK,
-/// retention 90 %, 14 silent epochs, 10 % per missed vote.
+/// retention 90 %, 14 silent epochs, 50 % of the reward for missing every seat.
 impl<Balance: UniqueSaturatedFrom<u128>> Default for IssuanceParams<Balance> {
 	fn default() -> Self {
 		Self {
@@ -55,7 +56,7 @@ impl<Balance: UniqueSaturatedFrom<u128>> Default for IssuanceParams<Balance> {
 			mining_cap: Balance::unique_saturated_from(680_000_000 * GNK),
 			retention: Perbill::from_percent(90),
 			max_missed_epochs: 14,
-			missed_vote_penalty: Perbill::from_percent(10),
+			missed_vote_penalty: Perbill::from_percent(50),
 		}
 	}
 }

@@ -2,12 +2,12 @@
 //! `#[benchmarks]` (`benchmarking.rs`). Do not edit by hand: change the benchmarks and re-run
 //! `scripts/benchmark pallet_issuance`.
 //!
-//! Benchmark CLI 64.0.0, 2026-11-23; steps `20`, repeat `10`;
+//! Benchmark CLI 64.0.0, 2026-12-01; steps `10`, repeat `5`;
 //! machine `AMD EPYC`; WASM execution `Compiled`; DB cache 1024 MiB.
 //! Proof sizes are estimated per storage read (from `MaxEncodedLen`, or from the measured proof
 //! where a benchmark says `pov_mode = Measured`).
 //!
-//! Command: `/root/.cache/gonka/bench-target/testnet/gonka-node benchmark pallet --runtime /root/.cache/gonka/bench-target/testnet/wbuild/gonka-runtime/gonka_runtime.compact.compressed.wasm --genesis-builder runtime --genesis-builder-preset development --pallet pallet_issuance --extrinsic * --steps 20 --repeat 10 --template scripts/weight-template.hbs --output pallets/issuance/src/weights.rs`
+//! Command: `/root/.cache/gonka/bench-target/testnet/gonka-node benchmark pallet --runtime /root/.cache/gonka/bench-target/testnet/wbuild/gonka-runtime/gonka_runtime.compact.compressed.wasm --genesis-builder runtime --genesis-builder-preset development --pallet pallet_issuance --extrinsic * --steps 10 --repeat 5 --template scripts/weight-template.hbs --output pallets/issuance/src/weights.rs`
 
 #![cfg_attr(rustfmt, rustfmt_skip)]
 #![allow(unused_parens)]
@@ -38,8 +38,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Issuance::PendingParams` (`max_values`: Some(1), `max_size`: Some(48), added: 543, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
 		// Proof size: measured `103`, estimated `1501` bytes.
-		// Minimum execution time: 17_476_000 picoseconds.
-		Weight::from_parts(18_998_000, 1501)
+		// Minimum execution time: 29_525_000 picoseconds.
+		Weight::from_parts(46_457_000, 1501)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -53,8 +53,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Issuance::CurrentPayout` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
 	fn begin_payout() -> Weight {
 		// Proof size: measured `139`, estimated `1533` bytes.
-		// Minimum execution time: 11_627_000 picoseconds.
-		Weight::from_parts(12_679_000, 1533)
+		// Minimum execution time: 17_774_000 picoseconds.
+		Weight::from_parts(21_440_000, 1533)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -68,8 +68,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Issuance::TotalMinted` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	fn reward_host() -> Weight {
 		// Proof size: measured `362`, estimated `3593` bytes.
-		// Minimum execution time: 60_130_000 picoseconds.
-		Weight::from_parts(63_374_000, 3593)
+		// Minimum execution time: 82_565_000 picoseconds.
+		Weight::from_parts(132_018_000, 3593)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -87,8 +87,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Issuance::LastPaidEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn end_payout() -> Weight {
 		// Proof size: measured `377`, estimated `3593` bytes.
-		// Minimum execution time: 69_073_000 picoseconds.
-		Weight::from_parts(72_868_000, 3593)
+		// Minimum execution time: 92_894_000 picoseconds.
+		Weight::from_parts(127_048_000, 3593)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -96,8 +96,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn spend() -> Weight {
 		// Proof size: measured `103`, estimated `6196` bytes.
-		// Minimum execution time: 114_129_000 picoseconds.
-		Weight::from_parts(119_708_000, 6196)
+		// Minimum execution time: 147_807_000 picoseconds.
+		Weight::from_parts(180_829_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -106,27 +106,27 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same figures over RocksDB's database weights, for tests and mock runtimes.
 impl WeightInfo for () {
 	fn set_params() -> Weight {
-		Weight::from_parts(18_998_000, 1501)
+		Weight::from_parts(46_457_000, 1501)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn begin_payout() -> Weight {
-		Weight::from_parts(12_679_000, 1533)
+		Weight::from_parts(21_440_000, 1533)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn reward_host() -> Weight {
-		Weight::from_parts(63_374_000, 3593)
+		Weight::from_parts(132_018_000, 3593)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn end_payout() -> Weight {
-		Weight::from_parts(72_868_000, 3593)
+		Weight::from_parts(127_048_000, 3593)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 	}
 	fn spend() -> Weight {
-		Weight::from_parts(119_708_000, 6196)
+		Weight::from_parts(180_829_000, 6196)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}

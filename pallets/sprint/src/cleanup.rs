@@ -8,7 +8,7 @@ use polkadot_sdk::frame_support::pallet_prelude::*;
 use crate::{pallet::*, types::*, WeightInfo};
 
 /// The per-epoch maps, cleared in this order.
-const STAGES: u8 = 10;
+const STAGES: u8 = 12;
 
 impl<T: Config> Pallet<T> {
 	/// Removes up to `MaxCleanupPerBlock` keys of the oldest epoch not yet cleared, if it is at
@@ -30,10 +30,12 @@ impl<T: Config> Pallet<T> {
 				2 => Validators::<T>::clear_prefix(target, budget, c),
 				3 => ValidatorIndex::<T>::clear_prefix(target, budget, c),
 				4 => Seats::<T>::clear_prefix(target, budget, c),
-				5 => Votes::<T>::clear_prefix((target,), budget, c),
-				6 => Tallies::<T>::clear_prefix(target, budget, c),
-				7 => Accepted::<T>::clear_prefix(target, budget, c),
-				8 => MissedVotes::<T>::clear_prefix(target, budget, c),
+				5 => VerdictCommitments::<T>::clear_prefix((target,), budget, c),
+				6 => Reveals::<T>::clear_prefix((target,), budget, c),
+				7 => Tallies::<T>::clear_prefix(target, budget, c),
+				8 => Accepted::<T>::clear_prefix(target, budget, c),
+				9 => AssignedSeats::<T>::clear_prefix(target, budget, c),
+				10 => MissedSeats::<T>::clear_prefix(target, budget, c),
 				_ => VotingWeights::<T>::clear_prefix(target, budget, c),
 			};
 			budget = budget.saturating_sub(r.backend.max(1));

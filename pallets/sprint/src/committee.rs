@@ -1,4 +1,4 @@
-//! Validators, seats and verdicts (PROTOCOL §6).
+//! Validators and seats (PROTOCOL §6).
 //!
 //! **Seats.** Each committed host `h` of epoch `e` gets `committee_size` seats, drawn with
 //! replacement from the validators of `e` (hosts with weight > 0, in `Validators` order with
@@ -11,16 +11,14 @@
 //! bounded work, `O(size · log V)` reads. (The modulo's bias is below `W / 2^64`, under 2^-27
 //! for any weight the chain can hold.)
 //!
-//! The seats are stored per host when first needed (its first verdict, or settlement), as the
-//! distinct validators with their seat counts, so a verdict is checked with one read and counts
-//! once per seat its validator holds: a validator with several seats on a host checks it once.
+//! The seats are stored per host when first needed (its first verdict commitment, or
+//! settlement), as the distinct validators with their seat counts, so a verdict is checked with
+//! one read and counts once per seat its validator holds: a validator with several seats on a
+//! host checks it once.
 
 use alloc::vec::Vec;
 use codec::Encode;
-use polkadot_sdk::{
-	frame_support::{ensure, pallet_prelude::*},
-	sp_io::hashing::blake2_256,
-};
+use polkadot_sdk::{frame_support::pallet_prelude::*, sp_io::hashing::blake2_256};
 
 use crate::{pallet::*, types::*};
 
@@ -158,41 +156,5 @@ impl<T: Config> Pallet<T> {
 		let drawn = BoundedVec::truncate_from(Self::draw_seats(epoch, host));
 		Seats::<T>::insert(epoch, host, &drawn);
 		drawn
-	}
-
-	pub(crate) fn do_submit_verdicts(
-		worker: T::AccountId,
-		epoch: EpochIndex,
-		verdicts: Vec<(T::AccountId, Verdict)>,
-	) -> DispatchResult {
-		let validator = HostOfWorker::<T>::get(&worker).ok_or(Error::<T>::NotAWorkerKey)?;
-		let (current, phase, _) = Self::current_phase();
-		ensure!(epoch == current, Error::<T>::WrongEpoch);
-		ensure!(phase == Phase::Validation, Error::<T>::NotValidationWindow);
-		ensure!(!verdicts.is_empty(), Error::<T>::NoVerdicts);
-		for (host, verdict) in &verdicts {
-			ensure!(Commitments::<T>::contains_key(epoch, host), Error::<T>::HostNotCommitted);
-			let held = Self::seats(epoch, host)
-				.iter()
-				.find(|(v, _)| v == &validator)
-				.map(|(_, n)| *n)
-				.ok_or(Error::<T>::NotInCommittee)?;
-			ensure!(!Votes::<T>::contains_key((epoch, host, &validator)), Error::<T>::AlreadyVoted);
-			Votes::<T>::insert((epoch, host, &validator), verdict);
-			Tallies::<T>::mutate(epoch, host, |t| {
-				match verdict {
-					Verdict::Valid => t.valid = t.valid.saturating_add(held),
-					Verdict::Invalid => t.invalid = t.invalid.saturating_add(held),
-					Verdict::Unreachable => t.unreachable = t.unreachable.saturating_add(held),
-				}
-				t.votes = t.votes.saturating_add(1);
-			});
-		}
-		Self::deposit_event(Event::VerdictsSubmitted {
-			epoch,
-			validator,
-			count: verdicts.len() as u32,
-		});
-		Ok(())
 	}
 }

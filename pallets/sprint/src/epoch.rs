@@ -130,7 +130,8 @@ impl<T: Config> Pallet<T> {
 			commit_start: at(p.commit_start()),
 			commit_end: at(p.commit_end()),
 			validation_start: at(validation),
-			settlement_start: at(validation.saturating_add(p.validation_length)),
+			reveal_start: at(p.reveal_start(validation)),
+			settlement_start: at(p.settlement_start(validation)),
 			next_epoch_start: at(p.epoch_length),
 		}
 	}
@@ -142,8 +143,8 @@ impl<T: Config> Pallet<T> {
 			p.sprint_length > 0
 				&& p.commit_grace > 0
 				&& p.validation_length > 0
-				&& p.earliest_validation_start().saturating_add(p.validation_length)
-					< p.epoch_length,
+				&& p.reveal_length > 0
+				&& p.settlement_start(p.earliest_validation_start()) < p.epoch_length,
 			Error::<T>::InvalidPhaseLengths
 		);
 		ensure!(
@@ -158,6 +159,7 @@ impl<T: Config> Pallet<T> {
 			p.hit_tolerance > 0 && p.hit_tolerance <= MAX_HIT_TOLERANCE,
 			Error::<T>::HitToleranceOutOfBounds
 		);
+		ensure!(p.lazy_tolerance <= MAX_LAZY_TOLERANCE, Error::<T>::LazyToleranceOutOfBounds);
 		ensure!(
 			(MIN_SAMPLE_SIZE..=MAX_SAMPLE_SIZE).contains(&p.sample_size),
 			Error::<T>::SampleSizeOutOfBounds

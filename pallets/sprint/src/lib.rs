@@ -20,17 +20,19 @@
 //! - Commitments: [`commit`](Pallet::commit), signed by the worker key, once per host per epoch,
 //!   only in the Commit window.
 //! - Seats and verdicts: `committee_size` seats per committed host drawn by weight with
-//!   replacement; [`submit_verdicts`](Pallet::submit_verdicts) (`Valid`, `Invalid`,
-//!   `Unreachable`) by seat holders in the Validation window, one vote per seat
-//!   (`committee.rs`).
-//! - Settlement (`settlement.rs`): every host judged by its seats (accepted, not accepted,
-//!   slashed, silent), the next epoch's weights set (retained weight for everyone not
-//!   accepted), the reward denominator summed, then the accepted hosts paid through
-//!   [`Config::Rewards`] (the issuance pallet), a bounded number per block.
+//!   replacement (`committee.rs`); seat holders commit the hashes of their verdicts (`Valid`,
+//!   `Invalid`, `Unreachable`) with check bits in Validation
+//!   ([`commit_verdicts`](Pallet::commit_verdicts)) and reveal them in the Reveal phase
+//!   ([`reveal_verdicts`](Pallet::reveal_verdicts)), one vote per seat (`verdicts.rs`).
+//! - Settlement (`settlement.rs`): lazy validators found by their check bits, every host judged
+//!   by its seats (accepted, not accepted, slashed, silent), the next epoch's weights set
+//!   (retained weight for everyone not accepted), the reward denominator summed, then the
+//!   accepted hosts paid through [`Config::Rewards`] (the issuance pallet), a bounded number per
+//!   block.
 //! - Old epochs are forgotten a bounded number of keys per block (`cleanup.rs`).
 //!
-//! Logic lives by domain in `hosts.rs`, `epoch.rs`, `committee.rs`, `settlement.rs` and
-//! `cleanup.rs`; this file is the index.
+//! Logic lives by domain in `hosts.rs`, `epoch.rs`, `committee.rs`, `verdicts.rs`,
+//! `settlement.rs` and `cleanup.rs`; this file is the index.
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
@@ -43,6 +45,7 @@ mod epoch;
 mod hosts;
 mod settlement;
 pub mod types;
+mod verdicts;
 pub mod weights;
 
 #[cfg(test)]
@@ -52,6 +55,7 @@ mod mock;
 #[cfg(test)]
 mod tests;
 
+pub use gonka_primitives::sampling;
 pub use pallet::*;
 pub use types::*;
 pub use weights::WeightInfo;
@@ -96,10 +100,16 @@ pub trait EpochRewards<AccountId> {
 	fn max_missed_epochs() -> u32;
 	/// Every host of `epoch` is judged; `expected_weight` is `D(e)`. Returns the weight used.
 	fn begin_payout(epoch: EpochIndex, expected_weight: u64) -> Weight;
-	/// Pays `host` its share for `weight` accepted in `epoch`, less the penalty for
-	/// `missed_votes` checks (hosts whose seats it held) it did not vote on. Returns the weight
-	/// used.
-	fn reward(epoch: EpochIndex, host: &AccountId, weight: u64, missed_votes: u32) -> Weight;
+	/// Pays `host` its share for `weight` accepted in `epoch`, less the penalty for the
+	/// `missed` of its `assigned` seats (seats on other hosts it held) whose verdict did not
+	/// count: not committed, not revealed, or lazy. Returns the weight used.
+	fn reward(
+		epoch: EpochIndex,
+		host: &AccountId,
+		weight: u64,
+		missed: u32,
+		assigned: u32,
+	) -> Weight;
 	/// Every accepted host of `epoch` was paid. Returns the weight used.
 	fn end_payout(epoch: EpochIndex) -> Weight;
 	/// The most weight one `reward` call may use (for the per-block budget).
@@ -117,7 +127,7 @@ impl<AccountId> EpochRewards<AccountId> for () {
 	fn begin_payout(_: EpochIndex, _: u64) -> Weight {
 		Weight::zero()
 	}
-	fn reward(_: EpochIndex, _: &AccountId, _: u64, _: u32) -> Weight {
+	fn reward(_: EpochIndex, _: &AccountId, _: u64, _: u32, _: u32) -> Weight {
 		Weight::zero()
 	}
 	fn end_payout(_: EpochIndex) -> Weight {
@@ -229,7 +239,7 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxCommitteeSize: Get<u32>;
 
-		/// The most verdicts one `submit_verdicts` call may carry.
+		/// The most verdicts one `commit_verdicts` or `reveal_verdicts` call may carry.
 		#[pallet::constant]
 		type MaxVerdictBatch: Get<u32>;
 
@@ -410,20 +420,35 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type AcceptedCount<T: Config> = StorageMap<_, Twox64Concat, EpochIndex, u32, ValueQuery>;
 
-	/// Votes: `(epoch, host, validator) → verdict`.
+	/// Verdict commitments: `(epoch, host, validator) → blake2_256` of
+	/// [`gonka_primitives::sampling::verdict_commitment_message`], sent in Validation.
 	#[pallet::storage]
-	pub type Votes<T: Config> = StorageNMap<
+	pub type VerdictCommitments<T: Config> = StorageNMap<
 		_,
 		(
 			NMapKey<Twox64Concat, EpochIndex>,
 			NMapKey<Blake2_128Concat, T::AccountId>,
 			NMapKey<Blake2_128Concat, T::AccountId>,
 		),
-		Verdict,
+		H256,
 		OptionQuery,
 	>;
 
-	/// The running tally of each committed host's votes.
+	/// Revealed verdicts: `(epoch, host, validator) →` the verdict with the validator's sampled
+	/// positions and check bits over the host's pool, from the Reveal phase.
+	#[pallet::storage]
+	pub type Reveals<T: Config> = StorageNMap<
+		_,
+		(
+			NMapKey<Twox64Concat, EpochIndex>,
+			NMapKey<Blake2_128Concat, T::AccountId>,
+			NMapKey<Blake2_128Concat, T::AccountId>,
+		),
+		RevealRecord,
+		OptionQuery,
+	>;
+
+	/// Each committed host's counted votes, written when it is settled (`SprintApi::tally`).
 	#[pallet::storage]
 	pub type Tallies<T: Config> = StorageDoubleMap<
 		_,
@@ -465,10 +490,23 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type SettlementStats<T: Config> = StorageValue<_, SettlementStatsRecord, ValueQuery>;
 
-	/// Checks a validator did not vote on (hosts whose seats it held), by epoch (for the reward
+	/// Seats a validator held on the hosts of an epoch (summed at settlement, for the reward
 	/// penalty).
 	#[pallet::storage]
-	pub type MissedVotes<T: Config> = StorageDoubleMap<
+	pub type AssignedSeats<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		EpochIndex,
+		Blake2_128Concat,
+		T::AccountId,
+		u32,
+		ValueQuery,
+	>;
+
+	/// Of a validator's assigned seats, those whose verdict did not count: not committed, not
+	/// revealed, or lazy (PROTOCOL §6; the reward penalty is by their share).
+	#[pallet::storage]
+	pub type MissedSeats<T: Config> = StorageDoubleMap<
 		_,
 		Twox64Concat,
 		EpochIndex,
@@ -590,20 +628,35 @@ pub mod pallet {
 			relay_block: Option<u32>,
 			start: BlockNumberFor<T>,
 		},
-		/// A validator voted on `count` hosts.
-		VerdictsSubmitted { epoch: EpochIndex, validator: T::AccountId, count: u32 },
+		/// A validator committed the hashes of its verdicts on `count` hosts.
+		VerdictsCommitted { epoch: EpochIndex, validator: T::AccountId, count: u32 },
+		/// A validator revealed its verdicts on `count` hosts.
+		VerdictsRevealed { epoch: EpochIndex, validator: T::AccountId, count: u32 },
+		/// A validator's check bits on `host` disagreed with the majority of the other revealed
+		/// validators on `disagreements` of the `shared` pool positions, more than
+		/// `lazy_tolerance`: its verdict was dropped and its `seats` count as missed.
+		ValidatorLazy {
+			epoch: EpochIndex,
+			host: T::AccountId,
+			validator: T::AccountId,
+			seats: u32,
+			shared: u32,
+			disagreements: u32,
+		},
 		/// More than `accept_threshold` of the host's seats voted `Valid`: `weight` (its count)
 		/// is its weight in the next epoch.
 		HostAccepted { epoch: EpochIndex, host: T::AccountId, weight: u64 },
 		/// Neither accepted nor slashed (PROTOCOL §6): no pay, no slash; `weight` is its retained
-		/// weight in the next epoch (§7), as if it had not committed. `valid`, `invalid` and
-		/// `unreachable` count seats out of `seats`.
+		/// weight in the next epoch (§7), as if it had not committed. `valid`, `invalid`,
+		/// `unreachable` and `missed` (not committed, not revealed, or lazy) count seats out of
+		/// `seats`.
 		HostNotAccepted {
 			epoch: EpochIndex,
 			host: T::AccountId,
 			valid: u32,
 			invalid: u32,
 			unreachable: u32,
+			missed: u32,
 			seats: u32,
 			weight: u64,
 		},
@@ -672,8 +725,8 @@ pub mod pallet {
 		BadCount,
 		/// The model config in the parameters is invalid.
 		InvalidModelConfig,
-		/// The phase lengths do not fit: the Sprint, Commit and Validation phases need at least
-		/// one block each, and with the seed block, one block of seed gap and one to settle
+		/// The phase lengths do not fit: the Sprint, Commit, Validation and Reveal phases need at
+		/// least one block each, and with the seed block, one block of seed gap and one to settle
 		/// they must fit in the epoch.
 		InvalidPhaseLengths,
 		/// `sample_size` must lie between 50 and 1,000 leaves.
@@ -691,16 +744,33 @@ pub mod pallet {
 		AcceptThresholdOutOfBounds,
 		/// `hit_tolerance` (`ε`, in billionths) must lie in (0, 1_000_000], i.e. (0, 1e-3].
 		HitToleranceOutOfBounds,
-		/// Verdicts are accepted only in the Validation phase.
+		/// `lazy_tolerance` must be at most 10 disagreements.
+		LazyToleranceOutOfBounds,
+		/// Verdict commitments are accepted only in the Validation phase.
 		NotValidationWindow,
-		/// A `submit_verdicts` call needs at least one verdict.
+		/// Verdicts are revealed only in the Reveal phase (after Validation).
+		NotRevealWindow,
+		/// A `commit_verdicts` or `reveal_verdicts` call needs at least one entry.
 		NoVerdicts,
 		/// The host did not commit in this epoch: there is nothing to judge.
 		HostNotCommitted,
 		/// The signer's host holds no seat on this host (see `SprintApi::seats`).
 		NotInCommittee,
-		/// This validator already voted on this host in this epoch.
+		/// This validator already committed a verdict on this host in this epoch; a commitment
+		/// cannot be replaced.
 		AlreadyVoted,
+		/// This validator committed no verdict on this host in this epoch's Validation phase:
+		/// there is nothing to reveal.
+		NoVerdictCommitment,
+		/// This validator already revealed its verdict on this host in this epoch.
+		AlreadyRevealed,
+		/// The revealed verdict, check bits and salt do not hash to the commitment (see
+		/// `gonka_primitives::sampling::verdict_commitment_message`): reveal exactly what was
+		/// committed.
+		RevealMismatch,
+		/// The check bits are not one packed bit per sampled position (`min(count,
+		/// sample_size)` bits, least significant first, no stray bits).
+		BadCheckBits,
 	}
 
 	#[pallet::hooks]
@@ -817,18 +887,35 @@ pub mod pallet {
 			Self::do_commit(worker, epoch, root, count)
 		}
 
-		/// Records the signer's verdicts on the hosts it holds seats on (each verdict counts once
-		/// per seat). Signed by the validator's worker key, in the Validation phase, once per
-		/// (validator, host); a batch with any bad entry is refused whole.
+		/// Commits the signer's verdicts on hosts it holds seats on, as hashes:
+		/// `blake2_256(verdict_commitment_message(epoch, host, validator, verdict, bits, salt))`
+		/// (PROTOCOL §6.6), so nobody can copy a verdict before the Reveal phase. Signed by the
+		/// validator's worker key, in the Validation phase, once per (validator, host); a batch
+		/// with any bad entry is refused whole.
 		#[pallet::call_index(7)]
-		#[pallet::weight(T::WeightInfo::submit_verdicts(verdicts.len() as u32))]
-		pub fn submit_verdicts(
+		#[pallet::weight(T::WeightInfo::commit_verdicts(commitments.len() as u32))]
+		pub fn commit_verdicts(
 			origin: OriginFor<T>,
 			epoch: EpochIndex,
-			verdicts: BoundedVec<(T::AccountId, Verdict), T::MaxVerdictBatch>,
+			commitments: BoundedVec<(T::AccountId, H256), T::MaxVerdictBatch>,
 		) -> DispatchResult {
 			let worker = ensure_signed(origin)?;
-			Self::do_submit_verdicts(worker, epoch, verdicts.into_inner())
+			Self::do_commit_verdicts(worker, epoch, commitments.into_inner())
+		}
+
+		/// Reveals verdicts committed in Validation, with their check bits and salts; each must
+		/// hash to its commitment. Signed by the validator's worker key, in the Reveal phase,
+		/// once per (validator, host); a batch with any bad entry is refused whole. A verdict
+		/// that is never revealed does not count, and its seats are missed.
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::reveal_verdicts(reveals.len() as u32))]
+		pub fn reveal_verdicts(
+			origin: OriginFor<T>,
+			epoch: EpochIndex,
+			reveals: BoundedVec<VerdictReveal<T::AccountId>, T::MaxVerdictBatch>,
+		) -> DispatchResult {
+			let worker = ensure_signed(origin)?;
+			Self::do_reveal_verdicts(worker, epoch, reveals.into_inner())
 		}
 
 		/// Sets the protocol parameters from the next epoch on. Root only (governance).

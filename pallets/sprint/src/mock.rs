@@ -105,13 +105,15 @@ pub fn set_relay(relay: Option<(u32, Option<[u8; 32]>)>) {
 pub const BOND: Balance = 100;
 
 /// Short epochs: 20 blocks; the seed block 0, Sprint [1, 6), Commit [6, 9), seed gap 9,
-/// Validation [10, 16) (without a relay chain), settlement after; 8 seats per host.
+/// Validation [10, 14) (without a relay chain), Reveal [14, 16), settlement after; 8 seats per
+/// host.
 pub fn test_params() -> SprintParams<Balance> {
 	SprintParams {
 		epoch_length: 20,
 		sprint_length: 5,
 		commit_grace: 3,
-		validation_length: 6,
+		validation_length: 4,
+		reveal_length: 2,
 		committee_size: 8,
 		sample_size: 50,
 		max_count: 1_000,
@@ -120,6 +122,7 @@ pub fn test_params() -> SprintParams<Balance> {
 		host_bond: BOND,
 		model: gonka_primitives::ModelConfig::tiny(),
 		hit_tolerance: crate::DEFAULT_HIT_TOLERANCE,
+		lazy_tolerance: crate::DEFAULT_LAZY_TOLERANCE,
 	}
 }
 
@@ -151,6 +154,7 @@ pub fn build_ext_with(
 	hosts: Vec<(AccountId, AccountId, Vec<u8>, u64)>,
 ) -> TestExternalities {
 	set_relay(None);
+	forget_kept();
 	let mut t = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 	let mut balances: Vec<(AccountId, Balance)> = (1..=9).map(|a| (a, 1_000)).collect();
 	balances.extend((100..400).map(|a| (a, 1_000)));
@@ -167,7 +171,8 @@ pub fn build_ext_with(
 }
 
 /// Runs blocks up to `n`: finalizes the current block and initializes the next, until block `n`
-/// is initialized (extrinsics then run "in" block `n`, before its `on_finalize`).
+/// is initialized (extrinsics then run "in" block `n`, before its `on_finalize`). In the first
+/// Reveal block it passes, every reveal [`commit_verdict`] kept is sent, as a worker would.
 pub fn run_to(n: u64) {
 	use polkadot_sdk::frame_support::traits::Hooks;
 	while System::block_number() < n {
@@ -179,7 +184,69 @@ pub fn run_to(n: u64) {
 		System::set_block_number(next);
 		System::set_parent_hash(parent_of(next).into());
 		Sprint::on_initialize(next);
+		if Sprint::current_phase().1 == crate::Phase::Reveal {
+			reveal_kept();
+		}
 	}
+}
+
+thread_local! {
+	static KEPT: core::cell::RefCell<Vec<(AccountId, crate::EpochIndex, crate::VerdictReveal<AccountId>)>> =
+		const { core::cell::RefCell::new(Vec::new()) };
+}
+
+/// Commits `validator`'s verdict on `host` (in Validation) with check bits from `bit` (by pool
+/// position), signed by worker key `10 + validator`, and keeps the reveal, which [`run_to`]
+/// sends in the Reveal phase.
+pub fn commit_verdict(
+	validator: AccountId,
+	host: AccountId,
+	verdict: crate::Verdict,
+	bit: impl Fn(u32) -> bool,
+) -> crate::VerdictReveal<AccountId> {
+	commit_verdict_as(10 + validator, validator, host, verdict, bit)
+}
+
+/// [`commit_verdict`] signed by worker key `worker`.
+pub fn commit_verdict_as(
+	worker: AccountId,
+	validator: AccountId,
+	host: AccountId,
+	verdict: crate::Verdict,
+	bit: impl Fn(u32) -> bool,
+) -> crate::VerdictReveal<AccountId> {
+	let epoch = crate::CurrentEpoch::<Test>::get();
+	let (hash, reveal) =
+		Sprint::make_reveal(epoch, &host, &validator, verdict, [validator as u8; 32], bit)
+			.expect("a committed host after the sampling seed");
+	let batch = frame_support::BoundedVec::truncate_from(vec![(host, hash)]);
+	frame_support::assert_ok!(Sprint::commit_verdicts(RuntimeOrigin::signed(worker), epoch, batch));
+	KEPT.with(|k| k.borrow_mut().push((worker, epoch, reveal.clone())));
+	reveal
+}
+
+/// Forgets the kept reveals (a validator that committed and never reveals).
+pub fn forget_kept() {
+	KEPT.with(|k| k.borrow_mut().clear());
+}
+
+/// Sends every kept reveal of the current epoch.
+pub fn reveal_kept() {
+	let kept = KEPT.with(|k| core::mem::take(&mut *k.borrow_mut()));
+	for (worker, epoch, reveal) in kept {
+		let batch = frame_support::BoundedVec::truncate_from(vec![reveal]);
+		frame_support::assert_ok!(Sprint::reveal_verdicts(
+			RuntimeOrigin::signed(worker),
+			epoch,
+			batch
+		));
+	}
+}
+
+/// The check bit of every validator that computes the leaf at pool position `position` of
+/// `host`: a fixed function of the two.
+pub fn honest_bit(host: AccountId, position: u32) -> bool {
+	(position as u64 * 7 + host).is_multiple_of(3)
 }
 
 /// The parent hash the mock gives block `n`.

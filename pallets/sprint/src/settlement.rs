@@ -3,8 +3,14 @@
 //! `MaxSettlementsPerBlock`), walking `Hosts` with a cursor.
 //!
 //! For a host that committed, with `S` its seats (`committee_size`, or 0 when no other
-//! validator has weight) and `valid`/`invalid` the seats whose holders voted each way
-//! (`Unreachable` and missing votes count for neither):
+//! validator has weight), its seat holders' reveals are read first. **Lazy validators**: for
+//! each pool position, count the revealed validators that sampled it and those that saw it
+//! below `r_mid`; a validator whose bit differs from the strict majority of the *other*
+//! revealed validators on more than `lazy_tolerance` positions seen by at least three is lazy
+//! on this host (event `ValidatorLazy`). Its verdict is dropped. A seat whose holder committed
+//! no verdict, did not reveal it, or was lazy is **missed** (`MissedSeats`, of `AssignedSeats`,
+//! for the reward penalty). With `valid`/`invalid` the seats whose counted verdicts went each
+//! way (`Unreachable` and missed seats count for neither):
 //! - **accepted** when `valid > accept_threshold · S`: its weight in the next epoch is its count;
 //! - **slashed** when `invalid > accept_threshold · S`: `fraud_slash` of its bond goes to the
 //!   treasury, weight 0, its last weight forgotten;
@@ -14,8 +20,6 @@
 //!
 //! With no seats, a host is accepted only when it is the epoch's one validator (nobody else can
 //! check it, and refusing would leave the chain without validators); otherwise not accepted.
-//! Seat holders that did not vote get a missed check recorded (`MissedVotes`, for the reward
-//! penalty).
 //!
 //! **Retained weight (§7).** A registered host that was not accepted — silent, not accepted or
 //! slashed — in its `m`-th such epoch in a row (`m = missed + 1`) keeps
@@ -46,6 +50,7 @@ use polkadot_sdk::{
 };
 
 use crate::{pallet::*, types::*, weights::WeightInfo, BalanceOf, EpochRewards};
+use gonka_primitives::sampling::{pool_len, Bitmap, PositionCounts};
 
 impl<T: Config> Pallet<T> {
 	/// Whether `epoch` is fully settled.
@@ -71,10 +76,16 @@ impl<T: Config> Pallet<T> {
 		by_time.min(by_proof).min(T::MaxSettlementsPerBlock::get() as u64).max(1) as u32
 	}
 
+	/// The most one host's judging weighs: seats drawn on the spot (nobody committed a verdict
+	/// on it) or every seat holder's reveal read and checked, whichever is heavier.
+	pub fn settle_host_weight() -> Weight {
+		T::WeightInfo::settle_host().max(T::WeightInfo::settle_host_revealed())
+	}
+
 	/// Judges the hosts that fit in this block; after the last, starts the payout.
 	fn judge_some(epoch: EpochIndex) -> Weight {
 		let db = T::DbWeight::get();
-		let limit = Self::settlements_per_block(T::WeightInfo::settle_host()) as usize;
+		let limit = Self::settlements_per_block(Self::settle_host_weight()) as usize;
 		let cursor = SettlementCursor::<T>::get();
 		let keys: Vec<T::AccountId> = match &cursor {
 			Some(raw) => {
@@ -90,7 +101,7 @@ impl<T: Config> Pallet<T> {
 			Self::settle_host(epoch, host, &params, &mut stats);
 		}
 		let mut weight = db.reads_writes(3, 2);
-		weight.saturating_accrue(T::WeightInfo::settle_host().saturating_mul(batch.len() as u64));
+		weight.saturating_accrue(Self::settle_host_weight().saturating_mul(batch.len() as u64));
 		if done {
 			SettlementCursor::<T>::kill();
 			PayoutCursor::<T>::put(0);
@@ -145,8 +156,9 @@ impl<T: Config> Pallet<T> {
 		let mut weight = T::WeightInfo::pay_host();
 		let Some(host) = Accepted::<T>::get(epoch, index) else { return weight };
 		let accepted = Weights::<T>::get(following, &host);
-		let missed_votes = MissedVotes::<T>::get(epoch, &host);
-		weight.saturating_accrue(T::Rewards::reward(epoch, &host, accepted, missed_votes));
+		let missed = MissedSeats::<T>::get(epoch, &host);
+		let assigned = AssignedSeats::<T>::get(epoch, &host);
+		weight.saturating_accrue(T::Rewards::reward(epoch, &host, accepted, missed, assigned));
 		weight
 	}
 
@@ -174,12 +186,8 @@ impl<T: Config> Pallet<T> {
 		};
 		let seats = Self::seats(epoch, host);
 		let total: u32 = seats.iter().map(|(_, n)| *n).fold(0, u32::saturating_add);
-		for (member, _) in seats.iter() {
-			if !Votes::<T>::contains_key((epoch, host, member)) {
-				MissedVotes::<T>::mutate(epoch, member, |n| *n = n.saturating_add(1));
-			}
-		}
-		let tally = Tallies::<T>::get(epoch, host);
+		let tally = Self::count_votes(epoch, host, &commitment, &seats, params);
+		Tallies::<T>::insert(epoch, host, tally);
 		let sole_validator = total == 0
 			&& ValidatorCount::<T>::get(epoch) == 1
 			&& ValidatorIndex::<T>::contains_key(epoch, host);
@@ -228,11 +236,72 @@ impl<T: Config> Pallet<T> {
 				valid: tally.valid,
 				invalid: tally.invalid,
 				unreachable: tally.unreachable,
+				missed: tally.missed,
 				seats: total,
 				weight,
 			});
 			Self::keep_weight(next, host, info, weight, stats);
 		}
+	}
+
+	/// Counts the verdicts on `host` (see the module docs): reads every seat holder's reveal,
+	/// finds the lazy ones by their check bits, records every holder's assigned and missed
+	/// seats, and returns the tally of the verdicts that count.
+	fn count_votes(
+		epoch: EpochIndex,
+		host: &T::AccountId,
+		commitment: &Commitment,
+		seats: &crate::SeatsOf<T>,
+		params: &crate::SprintParamsOf<T>,
+	) -> Tally {
+		let n = pool_len(commitment.count, params.sample_size);
+		let mut counts = PositionCounts::new(n);
+		let revealed: Vec<(&T::AccountId, u32, Option<(Verdict, Bitmap, Bitmap)>)> = seats
+			.iter()
+			.map(|(member, held)| {
+				let reveal = Reveals::<T>::get((epoch, host, member)).and_then(|r| {
+					let sampled = Bitmap::from_bytes(&r.sampled, n)?;
+					let below = Bitmap::from_bytes(&r.below, n)?;
+					counts.add(&sampled, &below);
+					Some((r.verdict, sampled, below))
+				});
+				(member, *held, reveal)
+			})
+			.collect();
+		let mut tally = Tally::default();
+		for (member, held, reveal) in revealed {
+			AssignedSeats::<T>::mutate(epoch, member, |n| *n = n.saturating_add(held));
+			let counted = reveal.and_then(|(verdict, sampled, below)| {
+				let agreement = counts.agreement(&sampled, &below);
+				if agreement.disagreements <= params.lazy_tolerance {
+					return Some(verdict);
+				}
+				Self::deposit_event(Event::ValidatorLazy {
+					epoch,
+					host: host.clone(),
+					validator: member.clone(),
+					seats: held,
+					shared: agreement.shared,
+					disagreements: agreement.disagreements,
+				});
+				None
+			});
+			match counted {
+				Some(Verdict::Valid) => tally.valid = tally.valid.saturating_add(held),
+				Some(Verdict::Invalid) => tally.invalid = tally.invalid.saturating_add(held),
+				Some(Verdict::Unreachable) => {
+					tally.unreachable = tally.unreachable.saturating_add(held)
+				},
+				None => {
+					tally.missed = tally.missed.saturating_add(held);
+					MissedSeats::<T>::mutate(epoch, member, |n| *n = n.saturating_add(held));
+				},
+			}
+			if counted.is_some() {
+				tally.votes = tally.votes.saturating_add(1);
+			}
+		}
+		tally
 	}
 
 	/// A host that was not accepted in this epoch (silent, not accepted or slashed): one more

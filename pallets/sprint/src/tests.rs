@@ -68,9 +68,13 @@ fn phases_follow_the_params() {
 	assert_eq!(p.phase_at(15, None), Phase::SeedGap);
 	assert_eq!(p.phase_at(9, Some(10)), Phase::SeedGap);
 	assert_eq!(p.phase_at(10, Some(10)), Phase::Validation);
-	assert_eq!(p.phase_at(15, Some(10)), Phase::Validation);
+	assert_eq!(p.phase_at(13, Some(10)), Phase::Validation);
+	// Then Reveal's 2 blocks, then settlement.
+	assert_eq!(p.phase_at(14, Some(10)), Phase::Reveal);
+	assert_eq!(p.phase_at(15, Some(10)), Phase::Reveal);
 	assert_eq!(p.phase_at(16, Some(10)), Phase::Settlement);
 	assert_eq!(p.phase_at(12, Some(12)), Phase::Validation);
+	assert_eq!(p.phase_at(16, Some(12)), Phase::Reveal);
 	assert_eq!(p.phase_at(18, Some(12)), Phase::Settlement);
 }
 
@@ -349,12 +353,28 @@ fn invalid_params_are_refused() {
 		bad_model.model.heads = 3;
 		assert_noop!(Sprint::set_params(root(), bad_model), Error::<Test>::InvalidModelConfig);
 		let mut too_long = ok.clone();
-		// Seed block 1 + Sprint 5 + Commit 3 + seed gap 1 + 10 = 20: no block left to settle.
-		too_long.validation_length = 10;
+		// Seed block 1 + Sprint 5 + Commit 3 + seed gap 1 + Validation 8 + Reveal 2 = 20: no
+		// block left to settle.
+		too_long.validation_length = 8;
 		assert_noop!(Sprint::set_params(root(), too_long), Error::<Test>::InvalidPhaseLengths);
 		let mut fits = ok.clone();
-		fits.validation_length = 9;
+		fits.validation_length = 7;
 		assert_ok!(Sprint::set_params(root(), fits));
+		let mut no_reveal = ok.clone();
+		no_reveal.reveal_length = 0;
+		assert_noop!(Sprint::set_params(root(), no_reveal), Error::<Test>::InvalidPhaseLengths);
+		let mut long_reveal = ok.clone();
+		long_reveal.reveal_length = 6;
+		assert_noop!(Sprint::set_params(root(), long_reveal), Error::<Test>::InvalidPhaseLengths);
+		// Lazy tolerance: at most 10 disagreements.
+		let mut lax = ok.clone();
+		lax.lazy_tolerance = 11;
+		assert_noop!(Sprint::set_params(root(), lax), Error::<Test>::LazyToleranceOutOfBounds);
+		let mut strict = ok.clone();
+		strict.lazy_tolerance = 10;
+		assert_ok!(Sprint::set_params(root(), strict.clone()));
+		strict.lazy_tolerance = 0;
+		assert_ok!(Sprint::set_params(root(), strict));
 		let mut no_sprint = ok.clone();
 		no_sprint.sprint_length = 0;
 		assert_noop!(Sprint::set_params(root(), no_sprint), Error::<Test>::InvalidPhaseLengths);
@@ -456,6 +476,7 @@ fn epoch_info_reports_the_phase_boundaries() {
 				commit_end: 10,
 				// Not fixed yet: the earliest it can be.
 				validation_start: 11,
+				reveal_start: 15,
 				settlement_start: 17,
 				next_epoch_start: 21,
 			}
@@ -463,6 +484,10 @@ fn epoch_info_reports_the_phase_boundaries() {
 		run_to(11);
 		assert_eq!(Sprint::epoch_info().phase, Phase::Validation);
 		assert_eq!(Sprint::epoch_info().validation_start, 11);
+		run_to(15);
+		assert_eq!(Sprint::epoch_info().phase, Phase::Reveal);
+		run_to(17);
+		assert_eq!(Sprint::epoch_info().phase, Phase::Settlement);
 	});
 }
 
@@ -474,9 +499,15 @@ fn to_validation() {
 	assert_eq!(Sprint::current_phase().1, Phase::Validation);
 }
 
-fn verdicts(v: &[(AccountId, Verdict)]) -> BoundedVec<(AccountId, Verdict), ConstU32<4>> {
+fn hashes(v: &[(AccountId, H256)]) -> BoundedVec<(AccountId, H256), ConstU32<4>> {
 	v.to_vec().try_into().unwrap()
 }
+
+fn reveals(v: &[VerdictReveal<AccountId>]) -> BoundedVec<VerdictReveal<AccountId>, ConstU32<4>> {
+	v.to_vec().try_into().unwrap()
+}
+
+use polkadot_sdk::sp_core::H256;
 
 use polkadot_sdk::frame_support::traits::ConstU32;
 
@@ -506,7 +537,7 @@ fn the_sampling_seed_cannot_be_read_while_commits_are_accepted() {
 		assert_eq!(Sprint::current_phase().1, Phase::SeedGap);
 		// Verdicts wait for it too.
 		assert_noop!(
-			Sprint::submit_verdicts(RuntimeOrigin::signed(11), 0, verdicts(&[(2, Verdict::Valid)])),
+			Sprint::commit_verdicts(RuntimeOrigin::signed(11), 0, hashes(&[(2, H256([1; 32]))])),
 			Error::<Test>::NotValidationWindow
 		);
 		// Relay block 110 with randomness: fixed at the end of this block, Validation from the next.
@@ -636,19 +667,16 @@ fn seat_draws_follow_weight_over_many_seeds() {
 }
 
 #[test]
-fn seat_holders_vote_once_in_the_validation_window() {
+fn seat_holders_commit_once_in_the_validation_window() {
 	build_and_execute(ext_with_hosts(6), || {
 		to_commit_window();
 		assert_ok!(Sprint::commit(RuntimeOrigin::signed(11), 0, [1; 32], 50));
 		assert_ok!(Sprint::commit(RuntimeOrigin::signed(12), 0, [2; 32], 60));
 		let host = 1u64;
+		let h = H256([7; 32]);
 		// Not yet: the Commit phase.
 		assert_noop!(
-			Sprint::submit_verdicts(
-				RuntimeOrigin::signed(12),
-				0,
-				verdicts(&[(host, Verdict::Valid)])
-			),
+			Sprint::commit_verdicts(RuntimeOrigin::signed(12), 0, hashes(&[(host, h)])),
 			Error::<Test>::NotValidationWindow
 		);
 		to_validation();
@@ -656,16 +684,11 @@ fn seat_holders_vote_once_in_the_validation_window() {
 		let (member, held) = seats[0];
 		let outsider = (2..=6).find(|v| !seats.iter().any(|(s, _)| s == v));
 		let worker = |h: AccountId| RuntimeOrigin::signed(10 + h);
-		assert_ok!(Sprint::submit_verdicts(worker(member), 0, verdicts(&[(host, Verdict::Valid)])));
-		// One vote, counted once per seat the member holds.
-		assert_eq!(
-			Tallies::<Test>::get(0, host),
-			Tally { valid: held, invalid: 0, unreachable: 0, votes: 1 }
-		);
-		assert_eq!(Votes::<Test>::get((0, host, member)), Some(Verdict::Valid));
+		assert_ok!(Sprint::commit_verdicts(worker(member), 0, hashes(&[(host, h)])));
+		assert_eq!(VerdictCommitments::<Test>::get((0, host, member)), Some(h));
 		assert_eq!(
 			last_event(),
-			RuntimeEvent::Sprint(Event::VerdictsSubmitted {
+			RuntimeEvent::Sprint(Event::VerdictsCommitted {
 				epoch: 0,
 				validator: member,
 				count: 1
@@ -677,80 +700,242 @@ fn seat_holders_vote_once_in_the_validation_window() {
 		let duties = Sprint::duties(0, &member);
 		assert!(duties.contains(&(host, Commitment { root: [1; 32], count: 50 })));
 		assert!(duties.iter().all(|(h, _)| Sprint::committee_of(0, h).contains(&member)));
-		// An unreachable verdict counts its seats apart.
-		if let Some(&(second, n)) = seats.get(1) {
-			assert_ok!(Sprint::submit_verdicts(
-				worker(second),
-				0,
-				verdicts(&[(host, Verdict::Unreachable)])
-			));
-			assert_eq!(
-				Tallies::<Test>::get(0, host),
-				Tally { valid: held, invalid: 0, unreachable: n, votes: 2 }
-			);
-		}
 
 		// Bad input: named errors, nothing changes (a bad entry refuses the whole batch).
 		assert_noop!(
-			Sprint::submit_verdicts(worker(member), 0, verdicts(&[(host, Verdict::Invalid)])),
+			Sprint::commit_verdicts(worker(member), 0, hashes(&[(host, H256([8; 32]))])),
 			Error::<Test>::AlreadyVoted
 		);
 		if let Some(outsider) = outsider {
 			assert!(!Sprint::duties(0, &outsider).iter().any(|(h, _)| *h == host));
 			assert_noop!(
-				Sprint::submit_verdicts(worker(outsider), 0, verdicts(&[(host, Verdict::Invalid)])),
+				Sprint::commit_verdicts(worker(outsider), 0, hashes(&[(host, h)])),
 				Error::<Test>::NotInCommittee
 			);
 		}
 		// The host itself never holds a seat on itself.
 		assert_noop!(
-			Sprint::submit_verdicts(worker(host), 0, verdicts(&[(host, Verdict::Valid)])),
+			Sprint::commit_verdicts(worker(host), 0, hashes(&[(host, h)])),
 			Error::<Test>::NotInCommittee
 		);
 		assert_noop!(
-			Sprint::submit_verdicts(worker(member), 0, verdicts(&[(3, Verdict::Valid)])),
+			Sprint::commit_verdicts(worker(member), 0, hashes(&[(3, h)])),
 			Error::<Test>::HostNotCommitted
 		);
 		assert_noop!(
-			Sprint::submit_verdicts(worker(member), 1, verdicts(&[(host, Verdict::Valid)])),
+			Sprint::commit_verdicts(worker(member), 1, hashes(&[(host, h)])),
 			Error::<Test>::WrongEpoch
 		);
 		assert_noop!(
-			Sprint::submit_verdicts(worker(member), 0, verdicts(&[])),
+			Sprint::commit_verdicts(worker(member), 0, hashes(&[])),
 			Error::<Test>::NoVerdicts
 		);
 		assert_noop!(
-			Sprint::submit_verdicts(
-				RuntimeOrigin::signed(member),
-				0,
-				verdicts(&[(host, Verdict::Valid)])
-			),
+			Sprint::commit_verdicts(RuntimeOrigin::signed(member), 0, hashes(&[(host, h)])),
 			Error::<Test>::NotAWorkerKey
 		);
 		let m2 = Sprint::draw_seats(0, &2)[0].0;
 		assert_noop!(
-			Sprint::submit_verdicts(
-				worker(m2),
-				0,
-				verdicts(&[(2, Verdict::Valid), (2, Verdict::Invalid)])
-			),
+			Sprint::commit_verdicts(worker(m2), 0, hashes(&[(2, h), (2, H256([9; 32]))])),
 			Error::<Test>::AlreadyVoted
 		);
-		// After the Validation phase.
-		run_to(Sprint::epoch_info().settlement_start);
+		// A reveal waits for the Reveal phase.
+		let (_, reveal) =
+			Sprint::make_reveal(0, &host, &member, Verdict::Valid, [0; 32], |_| true).unwrap();
 		assert_noop!(
-			Sprint::submit_verdicts(worker(m2), 0, verdicts(&[(2, Verdict::Valid)])),
+			Sprint::reveal_verdicts(worker(member), 0, reveals(&[reveal])),
+			Error::<Test>::NotRevealWindow
+		);
+		// After the Validation phase.
+		run_to(Sprint::epoch_info().reveal_start);
+		assert_eq!(Sprint::current_phase().1, Phase::Reveal);
+		assert_noop!(
+			Sprint::commit_verdicts(worker(m2), 0, hashes(&[(2, h)])),
 			Error::<Test>::NotValidationWindow
 		);
+		let _ = held;
 	});
 }
 
-fn vote(validator: AccountId, host: AccountId, verdict: Verdict) {
-	assert_ok!(Sprint::submit_verdicts(
-		RuntimeOrigin::signed(10 + validator),
-		CurrentEpoch::<Test>::get(),
-		verdicts(&[(host, verdict)])
-	));
+/// PROTOCOL §6.6: a reveal must be exactly what was committed, by the validator that committed
+/// it; its check bits one per sampled position.
+#[test]
+fn reveals_must_match_their_commitments() {
+	build_and_execute(ext_with_hosts(6), || {
+		to_commit_window();
+		assert_ok!(Sprint::commit(RuntimeOrigin::signed(11), 0, [1; 32], 500));
+		to_validation();
+		let host = 1u64;
+		let seats = Sprint::draw_seats(0, &host);
+		assert!(seats.len() >= 2, "{seats:?}");
+		let ((a, a_seats), (b, _)) = (seats[0], seats[1]);
+		let worker = |h: AccountId| RuntimeOrigin::signed(10 + h);
+		let bit = |p| honest_bit(host, p);
+		let (a_hash, a_reveal) =
+			Sprint::make_reveal(0, &host, &a, Verdict::Valid, [1; 32], bit).unwrap();
+		assert_eq!(a_reveal.bits.len(), 50usize.div_ceil(8), "sample_size bits");
+		assert_ok!(Sprint::commit_verdicts(worker(a), 0, hashes(&[(host, a_hash)])));
+		// B copies A's commitment as soon as it lands (it is public in Validation).
+		assert_ok!(Sprint::commit_verdicts(worker(b), 0, hashes(&[(host, a_hash)])));
+		// A third member commits to check bits of the wrong length.
+		let c = seats.get(2).map(|s| s.0);
+		let bad_bits = CheckBits::truncate_from(vec![0xff; 2]);
+		if let Some(c) = c {
+			let message = gonka_primitives::sampling::verdict_commitment_message(
+				0,
+				&host,
+				&c,
+				Verdict::Valid,
+				&bad_bits,
+				&[3; 32],
+			);
+			let hash = H256(polkadot_sdk::sp_io::hashing::blake2_256(&message));
+			assert_ok!(Sprint::commit_verdicts(worker(c), 0, hashes(&[(host, hash)])));
+		}
+		run_to(Sprint::epoch_info().reveal_start);
+
+		// A reveals something else than it committed: refused whatever field differs.
+		let mut other = a_reveal.clone();
+		other.verdict = Verdict::Invalid;
+		let mut flipped = a_reveal.clone();
+		flipped.bits[0] ^= 1;
+		let mut salted = a_reveal.clone();
+		salted.salt = [2; 32];
+		for wrong in [other, flipped, salted] {
+			assert_noop!(
+				Sprint::reveal_verdicts(worker(a), 0, reveals(&[wrong])),
+				Error::<Test>::RevealMismatch
+			);
+		}
+		assert_noop!(
+			Sprint::reveal_verdicts(worker(a), 1, reveals(std::slice::from_ref(&a_reveal))),
+			Error::<Test>::WrongEpoch
+		);
+		assert_noop!(
+			Sprint::reveal_verdicts(worker(a), 0, reveals(&[])),
+			Error::<Test>::NoVerdicts
+		);
+		assert_noop!(
+			Sprint::reveal_verdicts(worker(a), 0, reveals(&[a_reveal.clone(), a_reveal.clone()])),
+			Error::<Test>::AlreadyRevealed
+		);
+		assert_ok!(Sprint::reveal_verdicts(worker(a), 0, reveals(std::slice::from_ref(&a_reveal))));
+		assert_eq!(
+			last_event(),
+			RuntimeEvent::Sprint(Event::VerdictsRevealed { epoch: 0, validator: a, count: 1 })
+		);
+		let record = Reveals::<Test>::get((0, host, a)).unwrap();
+		assert_eq!(record.verdict, Verdict::Valid);
+		assert_eq!(record.sampled.len(), 100usize.div_ceil(8), "a pool of 2 · 50 positions");
+		assert_noop!(
+			Sprint::reveal_verdicts(worker(a), 0, reveals(std::slice::from_ref(&a_reveal))),
+			Error::<Test>::AlreadyRevealed
+		);
+		// B replays A's reveal after copying A's commitment: the commitment names A, so it
+		// does not open B's. B never committed anything of its own, so it has missed its seats.
+		assert_noop!(
+			Sprint::reveal_verdicts(worker(b), 0, reveals(std::slice::from_ref(&a_reveal))),
+			Error::<Test>::RevealMismatch
+		);
+		// C's bits are not one per sampled position.
+		if let Some(c) = c {
+			let reveal =
+				VerdictReveal { host, verdict: Verdict::Valid, bits: bad_bits, salt: [3; 32] };
+			assert_noop!(
+				Sprint::reveal_verdicts(worker(c), 0, reveals(&[reveal])),
+				Error::<Test>::BadCheckBits
+			);
+		}
+		// A validator that committed nothing has nothing to reveal.
+		let outsider = (2..=6).find(|v| !seats.iter().any(|(s, _)| s == v));
+		if let Some(o) = outsider {
+			assert_noop!(
+				Sprint::reveal_verdicts(worker(o), 0, reveals(std::slice::from_ref(&a_reveal))),
+				Error::<Test>::NoVerdictCommitment
+			);
+		}
+		assert_noop!(
+			Sprint::reveal_verdicts(
+				RuntimeOrigin::signed(a),
+				0,
+				reveals(std::slice::from_ref(&a_reveal))
+			),
+			Error::<Test>::NotAWorkerKey
+		);
+		// After the Reveal phase nothing more is revealed; B and C missed their seats.
+		run_to(Sprint::epoch_info().settlement_start);
+		assert_noop!(
+			Sprint::reveal_verdicts(worker(a), 0, reveals(&[a_reveal])),
+			Error::<Test>::NotRevealWindow
+		);
+		run_to(21);
+		let tally = Tallies::<Test>::get(0, host);
+		assert_eq!((tally.valid, tally.votes, tally.missed), (a_seats, 1, 8 - a_seats));
+		assert_eq!(MissedSeats::<Test>::get(0, b), seats[1].1);
+		assert_eq!(MissedSeats::<Test>::get(0, a), 0);
+		assert_eq!(AssignedSeats::<Test>::get(0, a), a_seats);
+	});
+}
+
+/// PROTOCOL §6: a validator whose check bits disagree with the others' is lazy on that host:
+/// its verdict is dropped and its seats are missed; honest validators that agree are not.
+#[test]
+fn a_lazy_validator_is_dropped_and_misses_its_seats() {
+	// 9 hosts commit; the one whose 8 seats went to the most distinct validators is judged.
+	build_and_execute(ext_with_hosts(9), || {
+		to_commit_window();
+		for h in 1..=9u64 {
+			assert_ok!(Sprint::commit(RuntimeOrigin::signed(10 + h), 0, [h as u8; 32], 1_000));
+		}
+		to_validation();
+		let host = (1..=9u64).max_by_key(|h| Sprint::draw_seats(0, h).len()).unwrap();
+		let seats = Sprint::draw_seats(0, &host);
+		assert!(seats.len() >= 4, "{seats:?}");
+		let (lazy, lazy_seats) = seats[0];
+		for &(v, _) in &seats {
+			if v == lazy {
+				// Votes `Valid` without computing: its bits are a guess.
+				commit_verdict(v, host, Verdict::Valid, |p| p % 2 == 0);
+			} else {
+				commit_verdict(v, host, Verdict::Valid, |p| honest_bit(host, p));
+			}
+		}
+		run_to(21);
+		let lazy_events: Vec<_> = sprint_events()
+			.into_iter()
+			.filter(|e| matches!(e, Event::ValidatorLazy { .. }))
+			.collect();
+		assert_eq!(lazy_events.len(), 1, "{lazy_events:?}");
+		let Event::ValidatorLazy { validator, seats: s, shared, disagreements, .. } =
+			lazy_events[0].clone()
+		else {
+			unreachable!()
+		};
+		assert_eq!((validator, s), (lazy, lazy_seats));
+		assert!(disagreements > 2 && disagreements <= shared, "{disagreements} of {shared}");
+		// Nobody voted on the other hosts: every seat there is missed too.
+		let held_elsewhere = |v: AccountId| -> u32 {
+			(1..=9u64)
+				.filter(|h| *h != host)
+				.flat_map(|h| Sprint::seats_of(0, &h))
+				.filter(|(s, _)| *s == v)
+				.map(|(_, n)| n)
+				.sum()
+		};
+		assert_eq!(MissedSeats::<Test>::get(0, lazy), lazy_seats + held_elsewhere(lazy));
+		for &(v, n) in &seats[1..] {
+			assert_eq!(MissedSeats::<Test>::get(0, v), held_elsewhere(v), "validator {v}");
+			assert_eq!(AssignedSeats::<Test>::get(0, v), n + held_elsewhere(v), "validator {v}");
+		}
+		let tally = Tallies::<Test>::get(0, host);
+		assert_eq!(tally.valid, 8 - lazy_seats);
+		assert_eq!(tally.missed, lazy_seats);
+		// The honest majority still decides: accepted when it holds more than 2/3.
+		assert_eq!(
+			Weights::<Test>::get(1, host) == 1_000,
+			Tally::more_than(8 - lazy_seats, 8, test_params().accept_threshold)
+		);
+	});
 }
 
 fn sprint_events() -> Vec<Event<Test>> {
@@ -761,6 +946,11 @@ fn sprint_events() -> Vec<Event<Test>> {
 			_ => None,
 		})
 		.collect()
+}
+
+/// `validator` commits `verdict` on `host` with honest check bits (revealed by `run_to`).
+fn vote(validator: AccountId, host: AccountId, verdict: Verdict) {
+	commit_verdict(validator, host, verdict, |p| honest_bit(host, p));
 }
 
 /// Every seat holder of `host` votes `verdict`.
@@ -825,10 +1015,27 @@ fn a_full_epoch_accepts_withholds_and_slashes_by_seats() {
 		assert_eq!(Hosts::<Test>::get(3).unwrap().missed, 1);
 		assert_eq!(Hosts::<Test>::get(4).unwrap().missed, 1);
 		assert_eq!(Hosts::<Test>::get(1).unwrap().missed, 0);
-		// Host 3's other seat holders did not vote on it: a missed check each.
-		for (v, _) in &seats3 {
-			assert_eq!(MissedVotes::<Test>::get(0, v), (*v != minority) as u32, "validator {v}");
+		// Host 3's other seat holders did not vote on it: its seats missed, of all they held.
+		for (v, n) in &seats3 {
+			let missed = if *v == minority { 0 } else { *n };
+			assert_eq!(MissedSeats::<Test>::get(0, v), missed, "validator {v}");
+			let held: u32 = (1..=3u64)
+				.flat_map(|h| Sprint::seats_of(0, &h))
+				.filter(|(s, _)| s == v)
+				.map(|(_, n)| n)
+				.sum();
+			assert_eq!(AssignedSeats::<Test>::get(0, v), held, "validator {v}");
 		}
+		assert_eq!(
+			Tallies::<Test>::get(0, 3),
+			Tally {
+				valid: 0,
+				invalid: minority_seats,
+				unreachable: 0,
+				votes: 1,
+				missed: 8 - minority_seats
+			}
+		);
 
 		let events = sprint_events();
 		assert!(events.contains(&Event::HostAccepted { epoch: 0, host: 1, weight: 100 }));
@@ -839,6 +1046,7 @@ fn a_full_epoch_accepts_withholds_and_slashes_by_seats() {
 			valid: 0,
 			invalid: minority_seats,
 			unreachable: 0,
+			missed: 8 - minority_seats,
 			seats: 8,
 			weight: 30,
 		}));
@@ -955,6 +1163,7 @@ fn a_lone_validator_is_accepted_and_nobody_else_unchecked() {
 			valid: 0,
 			invalid: 0,
 			unreachable: 0,
+			missed: 0,
 			seats: 0,
 			weight: 0,
 		}));
@@ -966,7 +1175,7 @@ fn settlement_is_spread_over_blocks_and_the_epoch_waits_for_it() {
 	build_and_execute(ext_with_hosts(8), || {
 		// From epoch 1: a one-block Settlement phase, too short for 8 hosts at 2 per block.
 		let mut p = test_params();
-		p.validation_length = 9;
+		p.validation_length = 7;
 		assert_ok!(Sprint::set_params(RuntimeOrigin::root(), p));
 		// Epoch 0 (from block 1): settlement from block 17, 8 hosts judged in 4 blocks and paid
 		// in the fifth (block 21, after that block's epoch check): epoch 1 starts at block 22.
@@ -975,7 +1184,8 @@ fn settlement_is_spread_over_blocks_and_the_epoch_waits_for_it() {
 		run_to(22);
 		assert_eq!(CurrentEpoch::<Test>::get(), 1);
 		assert!(Sprint::is_settled(0));
-		// Epoch 1 would end at block 42; Validation runs [32, 41), settlement starts at 41 and
+		// Epoch 1 would end at block 42; Validation runs [32, 39), Reveal [39, 41), settlement
+		// starts at 41 and
 		// needs 4 blocks to judge and one to pay (nobody: all 8 hosts were silent).
 		run_to(42);
 		assert_eq!(CurrentEpoch::<Test>::get(), 1, "the epoch waits for its settlement");
@@ -1031,7 +1241,9 @@ fn old_epochs_are_forgotten_a_few_keys_per_block() {
 		all_seats_vote(1, Verdict::Valid);
 		run_to(21);
 		assert_eq!(Commitments::<Test>::iter_prefix(0).count(), 3);
-		assert!(Votes::<Test>::iter_prefix((0,)).count() > 0);
+		assert!(VerdictCommitments::<Test>::iter_prefix((0,)).count() > 0);
+		assert!(Reveals::<Test>::iter_prefix((0,)).count() > 0);
+		assert!(AssignedSeats::<Test>::iter_prefix(0).count() > 0);
 		assert_eq!(AcceptedCount::<Test>::get(0), 1);
 		// Still kept in epoch 1 (the previous epoch).
 		run_to(41);
@@ -1059,11 +1271,13 @@ fn old_epochs_are_forgotten_a_few_keys_per_block() {
 		assert_eq!(Validators::<Test>::iter_prefix(0).count(), 0);
 		assert_eq!(ValidatorIndex::<Test>::iter_prefix(0).count(), 0);
 		assert_eq!(Seats::<Test>::iter_prefix(0).count(), 0);
-		assert_eq!(Votes::<Test>::iter_prefix((0,)).count(), 0);
+		assert_eq!(VerdictCommitments::<Test>::iter_prefix((0,)).count(), 0);
+		assert_eq!(Reveals::<Test>::iter_prefix((0,)).count(), 0);
 		assert_eq!(Tallies::<Test>::iter_prefix(0).count(), 0);
 		assert_eq!(Accepted::<Test>::iter_prefix(0).count(), 0);
 		assert_eq!(AcceptedCount::<Test>::get(0), 0);
-		assert_eq!(MissedVotes::<Test>::iter_prefix(0).count(), 0);
+		assert_eq!(AssignedSeats::<Test>::iter_prefix(0).count(), 0);
+		assert_eq!(MissedSeats::<Test>::iter_prefix(0).count(), 0);
 		assert_eq!(TotalWeight::<Test>::get(0), 0);
 		// Epoch 1's records are still there.
 		assert!(Weights::<Test>::iter_prefix(1).count() > 0);

@@ -45,8 +45,12 @@ pub struct SprintParams<Balance> {
 	pub sprint_length: u32,
 	/// Blocks after the Sprint in which commitments are accepted.
 	pub commit_grace: u32,
-	/// Blocks of the Validation phase, after the Commit phase.
+	/// Blocks of the Validation phase, after the seed gap: validators judge and commit the
+	/// hashes of their verdicts (`commit_verdicts`).
 	pub validation_length: u32,
+	/// Blocks of the Reveal phase, after Validation: validators reveal their verdicts, check
+	/// bits and salts (`reveal_verdicts`).
+	pub reveal_length: u32,
 	/// Seats per committed host (PROTOCOL §6): drawn with replacement by weight, one vote each.
 	/// Between [`MIN_COMMITTEE_SIZE`] and the runtime's `MaxCommitteeSize`.
 	pub committee_size: u32,
@@ -69,11 +73,17 @@ pub struct SprintParams<Balance> {
 	/// validator counts a sampled leaf as a mismatch when its f32 distance is not below
 	/// `r_target + ε` (PROTOCOL §4.5). In (0, [`MAX_HIT_TOLERANCE`]].
 	pub hit_tolerance: u32,
+	/// A validator whose check bits disagree with the majority of the other revealed
+	/// validators on more than this many shared pool positions of a host is lazy on it: its
+	/// verdict is dropped and its seats count as missed (PROTOCOL §6). At most
+	/// [`MAX_LAZY_TOLERANCE`].
+	pub lazy_tolerance: u32,
 }
 
 /// `PROTOCOL.md`'s mainnet defaults: one-day epochs of 6 s blocks, a 5-minute Sprint, 1 minute
-/// to commit, 1 hour of validation, 32 seats, samples of 200, acceptance at 2/3, half the bond
-/// slashed for fraud, the `h100` model, `ε` = 1e-5. The bond has no default (0): genesis sets it.
+/// to commit, 1 hour of validation, 10 minutes to reveal, 32 seats, samples of 200, acceptance at
+/// 2/3, half the bond slashed for fraud, the `h100` model, `ε` = 1e-5, 2 disagreements tolerated.
+/// The bond has no default (0): genesis sets it.
 impl<Balance: Default> Default for SprintParams<Balance> {
 	fn default() -> Self {
 		Self {
@@ -81,6 +91,7 @@ impl<Balance: Default> Default for SprintParams<Balance> {
 			sprint_length: 50,
 			commit_grace: 10,
 			validation_length: 600,
+			reveal_length: 100,
 			committee_size: 32,
 			sample_size: 200,
 			max_count: MAX_LEAVES,
@@ -89,6 +100,7 @@ impl<Balance: Default> Default for SprintParams<Balance> {
 			host_bond: Balance::default(),
 			model: ModelConfig::h100(),
 			hit_tolerance: DEFAULT_HIT_TOLERANCE,
+			lazy_tolerance: DEFAULT_LAZY_TOLERANCE,
 		}
 	}
 }
@@ -99,11 +111,23 @@ pub const MIN_SAMPLE_SIZE: u32 = 50;
 /// The most leaves a validator may sample per host (PROTOCOL §11).
 pub const MAX_SAMPLE_SIZE: u32 = 1_000;
 
+// A reveal has room for a check bit per sampled leaf.
+const _: () = assert!(MAX_SAMPLE_SIZE <= gonka_primitives::sampling::MAX_CHECK_BITS);
+
 /// The fewest seats a committee may have (PROTOCOL §11).
 pub const MIN_COMMITTEE_SIZE: u32 = 8;
 
 /// The default hit tolerance `ε` = 1e-5 in [`HIT_TOLERANCE_UNIT`]s.
 pub const DEFAULT_HIT_TOLERANCE: u32 = 10_000;
+
+/// The default number of check-bit disagreements a validator may have on one host before it is
+/// lazy (PROTOCOL §6).
+pub const DEFAULT_LAZY_TOLERANCE: u32 = 2;
+
+/// The most check-bit disagreements `lazy_tolerance` may allow: a validator that never computes
+/// disagrees on about half of the ≥ 50 positions it shares, so a wider tolerance would let it
+/// pass.
+pub const MAX_LAZY_TOLERANCE: u32 = 10;
 
 /// The largest hit tolerance `ε` = 1e-3 in [`HIT_TOLERANCE_UNIT`]s (PROTOCOL §11): wider would
 /// let near-misses pass as hits.
@@ -128,6 +152,16 @@ impl<Balance> SprintParams<Balance> {
 		self.commit_end().saturating_add(1)
 	}
 
+	/// Offset of the first block of the Reveal phase when Validation began at `validation_start`.
+	pub fn reveal_start(&self, validation_start: u32) -> u32 {
+		validation_start.saturating_add(self.validation_length)
+	}
+
+	/// Offset of the first block of settlement when Validation began at `validation_start`.
+	pub fn settlement_start(&self, validation_start: u32) -> u32 {
+		self.reveal_start(validation_start).saturating_add(self.reveal_length)
+	}
+
 	/// The phase of the block at `offset` from the epoch's first block, when Validation began at
 	/// offset `validation_start` (`None`: the sampling seed is not fixed yet).
 	pub fn phase_at(&self, offset: u32, validation_start: Option<u32>) -> Phase {
@@ -137,7 +171,8 @@ impl<Balance> SprintParams<Balance> {
 			Phase::Commit
 		} else {
 			match validation_start {
-				Some(v) if offset >= v.saturating_add(self.validation_length) => Phase::Settlement,
+				Some(v) if offset >= self.settlement_start(v) => Phase::Settlement,
+				Some(v) if offset >= self.reveal_start(v) => Phase::Reveal,
 				Some(v) if offset >= v => Phase::Validation,
 				_ => Phase::SeedGap,
 			}
@@ -166,9 +201,11 @@ pub enum Phase {
 	/// Commits are closed; the sampling seed waits for relay randomness strictly newer than the
 	/// relay parent of the last Commit block (PROTOCOL §3). At least one block.
 	SeedGap,
-	/// Validators sample, fetch, re-compute and vote.
+	/// Validators sample, fetch, re-compute and commit the hashes of their verdicts.
 	Validation,
-	/// Verdicts are tallied (from the first block after Validation to the epoch's end).
+	/// Validators reveal their verdicts, check bits and salts.
+	Reveal,
+	/// Verdicts are tallied (from the first block after Reveal to the epoch's end).
 	Settlement,
 }
 
@@ -200,7 +237,9 @@ pub struct EpochInfo<BlockNumber> {
 	/// First block of the Validation phase: the real one once the sampling seed is fixed,
 	/// otherwise the earliest it can be.
 	pub validation_start: BlockNumber,
-	/// First block of settlement (from `validation_start`).
+	/// First block of the Reveal phase (from `validation_start`).
+	pub reveal_start: BlockNumber,
+	/// First block of settlement (from `reveal_start`).
 	pub settlement_start: BlockNumber,
 	/// First block of the next epoch (with the current `epoch_length`).
 	pub next_epoch_start: BlockNumber,
@@ -247,8 +286,8 @@ pub struct Commitment {
 	pub count: u64,
 }
 
-/// The votes on one host's commitment so far, in seats (PROTOCOL §6): a validator's verdict
-/// counts once per seat it holds.
+/// The counted votes on one host's commitment, in seats (PROTOCOL §6): a revealed verdict of a
+/// validator that was not lazy counts once per seat it holds. Written at settlement.
 #[derive(
 	Clone,
 	Copy,
@@ -269,8 +308,10 @@ pub struct Tally {
 	pub invalid: u32,
 	/// Seats whose holder voted `Unreachable`.
 	pub unreachable: u32,
-	/// Validators that voted (each once, whatever its seats).
+	/// Validators whose verdict counted (each once, whatever its seats).
 	pub votes: u32,
+	/// Seats whose holder missed: no commitment, no reveal, or lazy.
+	pub missed: u32,
 }
 
 impl Tally {
@@ -310,6 +351,41 @@ impl Outcome {
 			Self::NotAccepted
 		}
 	}
+}
+
+/// The packed check bits of one reveal: one bit per sampled pool position, ascending, least
+/// significant bit first ([`gonka_primitives::sampling`]).
+pub type CheckBits = BoundedVec<u8, ConstU32<{ gonka_primitives::sampling::MAX_CHECK_BYTES }>>;
+
+/// A bitmap over the positions of a host's pool.
+pub type PoolBitmap = BoundedVec<u8, ConstU32<{ gonka_primitives::sampling::MAX_POOL_BYTES }>>;
+
+/// One verdict revealed (`reveal_verdicts`, PROTOCOL §6.6): what the validator committed the
+/// hash of in Validation.
+#[derive(
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+)]
+pub struct VerdictReveal<AccountId> {
+	/// The host judged.
+	pub host: AccountId,
+	pub verdict: Verdict,
+	/// One bit per sampled position (ascending): the re-computed distance was below `r_mid`.
+	pub bits: CheckBits,
+	/// The salt the commitment hashed, so the commitment gave nothing away.
+	pub salt: [u8; 32],
+}
+
+/// A revealed verdict as settlement reads it: the verdict and the validator's sampled pool
+/// positions and check bits, both as bitmaps over the host's pool.
+#[derive(
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+)]
+pub struct RevealRecord {
+	pub verdict: Verdict,
+	/// The pool positions the validator sampled.
+	pub sampled: PoolBitmap,
+	/// Of those, the ones it saw below `r_mid`.
+	pub below: PoolBitmap,
 }
 
 /// Counts of an epoch's settlement so far.

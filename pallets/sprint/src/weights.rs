@@ -2,12 +2,12 @@
 //! `#[benchmarks]` (`benchmarking.rs`). Do not edit by hand: change the benchmarks and re-run
 //! `scripts/benchmark pallet_sprint`.
 //!
-//! Benchmark CLI 64.0.0, 2026-11-23; steps `20`, repeat `10`;
+//! Benchmark CLI 64.0.0, 2026-12-01; steps `10`, repeat `5`;
 //! machine `AMD EPYC`; WASM execution `Compiled`; DB cache 1024 MiB.
 //! Proof sizes are estimated per storage read (from `MaxEncodedLen`, or from the measured proof
 //! where a benchmark says `pov_mode = Measured`).
 //!
-//! Command: `~/.cache/gonka/bench-target/testnet/gonka-node benchmark pallet --runtime ~/.cache/gonka/bench-target/testnet/wbuild/gonka-runtime/gonka_runtime.compact.compressed.wasm --genesis-builder runtime --genesis-builder-preset development --pallet pallet_sprint --extrinsic * --steps 20 --repeat 10 --template scripts/weight-template.hbs --output pallets/sprint/src/weights.rs`
+//! Command: `/root/.cache/gonka/bench-target/testnet/gonka-node benchmark pallet --runtime /root/.cache/gonka/bench-target/testnet/wbuild/gonka-runtime/gonka_runtime.compact.compressed.wasm --genesis-builder runtime --genesis-builder-preset development --pallet pallet_sprint --extrinsic * --steps 10 --repeat 5 --template scripts/weight-template.hbs --output pallets/sprint/src/weights.rs`
 
 #![cfg_attr(rustfmt, rustfmt_skip)]
 #![allow(unused_parens)]
@@ -29,8 +29,10 @@ pub trait WeightInfo {
 	fn withdraw_bond() -> Weight;
 	fn commit() -> Weight;
 	fn set_params() -> Weight;
-	fn submit_verdicts(n: u32, ) -> Weight;
+	fn commit_verdicts(n: u32, ) -> Weight;
+	fn reveal_verdicts(n: u32, ) -> Weight;
 	fn settle_host() -> Weight;
+	fn settle_host_revealed() -> Weight;
 	fn pay_host() -> Weight;
 	fn advance_epoch() -> Weight;
 	fn fix_seeds() -> Weight;
@@ -40,45 +42,49 @@ pub trait WeightInfo {
 /// Weights for `pallet_sprint` measured on the gonka runtime, over the runtime's database weights.
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Sprint::Params` (r:1 w:0)
-	/// Proof: `Sprint::Params` (`max_values`: Some(1), `max_size`: Some(92), added: 587, mode: `MaxEncodedLen`)
-	/// Storage: `Sprint::Hosts` (r:1 w:1)
+	/// Proof: `Sprint::Params` (`max_values`: Some(1), `max_size`: Some(104), added: 599, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::Hosts` (r:2 w:1)
 	/// Proof: `Sprint::Hosts` (`max_values`: None, `max_size`: Some(370), added: 2845, mode: `MaxEncodedLen`)
-	/// Storage: `Sprint::HostOfWorker` (r:1 w:1)
+	/// Storage: `Sprint::HostOfWorker` (r:2 w:1)
 	/// Proof: `Sprint::HostOfWorker` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Sprint::CounterForHosts` (r:1 w:1)
 	/// Proof: `Sprint::CounterForHosts` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `Sprint::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Sprint::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn register_host() -> Weight {
-		// Proof size: measured `831`, estimated `3835` bytes.
-		// Minimum execution time: 154_489_000 picoseconds.
-		Weight::from_parts(255_619_000, 3835)
-			.saturating_add(T::DbWeight::get().reads(7_u64))
+		// Proof size: measured `917`, estimated `6680` bytes.
+		// Minimum execution time: 317_346_000 picoseconds.
+		Weight::from_parts(434_575_000, 6680)
+			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Sprint::Hosts` (r:1 w:1)
 	/// Proof: `Sprint::Hosts` (`max_values`: None, `max_size`: Some(370), added: 2845, mode: `MaxEncodedLen`)
 	fn update_host() -> Weight {
-		// Proof size: measured `766`, estimated `3835` bytes.
-		// Minimum execution time: 30_124_000 picoseconds.
-		Weight::from_parts(53_319_000, 3835)
+		// Proof size: measured `786`, estimated `3835` bytes.
+		// Minimum execution time: 45_926_000 picoseconds.
+		Weight::from_parts(62_968_000, 3835)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Sprint::HostOfWorker` (r:1 w:2)
 	/// Proof: `Sprint::HostOfWorker` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
-	/// Storage: `Sprint::Hosts` (r:1 w:1)
+	/// Storage: `Sprint::Hosts` (r:2 w:1)
 	/// Proof: `Sprint::Hosts` (`max_values`: None, `max_size`: Some(370), added: 2845, mode: `MaxEncodedLen`)
 	fn set_worker_key() -> Weight {
-		// Proof size: measured `880`, estimated `3835` bytes.
-		// Minimum execution time: 42_924_000 picoseconds.
-		Weight::from_parts(70_394_000, 3835)
-			.saturating_add(T::DbWeight::get().reads(2_u64))
+		// Proof size: measured `954`, estimated `6680` bytes.
+		// Minimum execution time: 153_348_000 picoseconds.
+		Weight::from_parts(235_151_000, 6680)
+			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Sprint::Hosts` (r:1 w:1)
@@ -94,9 +100,9 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Sprint::HostOfWorker` (r:0 w:1)
 	/// Proof: `Sprint::HostOfWorker` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn unregister_host() -> Weight {
-		// Proof size: measured `793`, estimated `3835` bytes.
-		// Minimum execution time: 53_088_000 picoseconds.
-		Weight::from_parts(70_014_000, 3835)
+		// Proof size: measured `813`, estimated `3835` bytes.
+		// Minimum execution time: 78_968_000 picoseconds.
+		Weight::from_parts(92_644_000, 3835)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -107,11 +113,11 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	fn withdraw_bond() -> Weight {
-		// Proof size: measured `717`, estimated `3593` bytes.
-		// Minimum execution time: 108_130_000 picoseconds.
-		Weight::from_parts(123_673_000, 3593)
+		// Proof size: measured `737`, estimated `3604` bytes.
+		// Minimum execution time: 146_685_000 picoseconds.
+		Weight::from_parts(169_088_000, 3604)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -119,27 +125,29 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Sprint::HostOfWorker` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Sprint::EpochStart` (r:1 w:0)
 	/// Proof: `Sprint::EpochStart` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::Params` (r:1 w:0)
+	/// Proof: `Sprint::Params` (`max_values`: Some(1), `max_size`: Some(104), added: 599, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::ValidationStart` (r:1 w:0)
+	/// Proof: `Sprint::ValidationStart` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Sprint::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Sprint::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Sprint::Params` (r:1 w:0)
-	/// Proof: `Sprint::Params` (`max_values`: Some(1), `max_size`: Some(92), added: 587, mode: `MaxEncodedLen`)
 	/// Storage: `Sprint::Commitments` (r:1 w:1)
 	/// Proof: `Sprint::Commitments` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
 	fn commit() -> Weight {
-		// Proof size: measured `550`, estimated `3565` bytes.
-		// Minimum execution time: 45_658_000 picoseconds.
-		Weight::from_parts(57_375_000, 3565)
-			.saturating_add(T::DbWeight::get().reads(5_u64))
+		// Proof size: measured `582`, estimated `3565` bytes.
+		// Minimum execution time: 74_199_000 picoseconds.
+		Weight::from_parts(97_803_000, 3565)
+			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Sprint::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Sprint::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Sprint::PendingParams` (r:0 w:1)
-	/// Proof: `Sprint::PendingParams` (`max_values`: Some(1), `max_size`: Some(92), added: 587, mode: `MaxEncodedLen`)
+	/// Proof: `Sprint::PendingParams` (`max_values`: Some(1), `max_size`: Some(104), added: 599, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
-		// Proof size: measured `301`, estimated `1489` bytes.
-		// Minimum execution time: 18_827_000 picoseconds.
-		Weight::from_parts(31_076_000, 1489)
+		// Proof size: measured `321`, estimated `1489` bytes.
+		// Minimum execution time: 32_170_000 picoseconds.
+		Weight::from_parts(51_116_000, 1489)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -147,176 +155,310 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Sprint::HostOfWorker` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `Measured`)
 	/// Storage: `Sprint::EpochStart` (r:1 w:0)
 	/// Proof: `Sprint::EpochStart` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `Measured`)
+	/// Storage: `Sprint::Params` (r:1 w:0)
+	/// Proof: `Sprint::Params` (`max_values`: Some(1), `max_size`: Some(104), added: 599, mode: `Measured`)
+	/// Storage: `Sprint::ValidationStart` (r:1 w:0)
+	/// Proof: `Sprint::ValidationStart` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `Measured`)
 	/// Storage: `Sprint::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Sprint::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `Measured`)
-	/// Storage: `Sprint::Params` (r:1 w:0)
-	/// Proof: `Sprint::Params` (`max_values`: Some(1), `max_size`: Some(92), added: 587, mode: `Measured`)
-	/// Storage: `Sprint::Weights` (r:1 w:0)
-	/// Proof: `Sprint::Weights` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `Measured`)
-	/// Storage: `Sprint::Commitments` (r:64 w:0)
+	/// Storage: `Sprint::Commitments` (r:8 w:0)
 	/// Proof: `Sprint::Commitments` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `Measured`)
-	/// Storage: `Sprint::Committees` (r:64 w:64)
-	/// Proof: `Sprint::Committees` (`max_values`: None, `max_size`: Some(2110), added: 4585, mode: `Measured`)
+	/// Storage: `Sprint::Seats` (r:8 w:8)
+	/// Proof: `Sprint::Seats` (`max_values`: None, `max_size`: Some(2366), added: 4841, mode: `Measured`)
 	/// Storage: `Sprint::SamplingSeed` (r:1 w:0)
 	/// Proof: `Sprint::SamplingSeed` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `Measured`)
-	/// Storage: `Sprint::ValidatorCount` (r:1 w:0)
-	/// Proof: `Sprint::ValidatorCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `Measured`)
 	/// Storage: `Sprint::TotalWeight` (r:1 w:0)
 	/// Proof: `Sprint::TotalWeight` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `Measured`)
-	/// Storage: `Sprint::ValidatorIndex` (r:64 w:0)
+	/// Storage: `Sprint::ValidatorIndex` (r:8 w:0)
 	/// Proof: `Sprint::ValidatorIndex` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `Measured`)
-	/// Storage: `Sprint::Validators` (r:7218 w:0)
+	/// Storage: `Sprint::ValidatorCount` (r:1 w:0)
+	/// Proof: `Sprint::ValidatorCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `Measured`)
+	/// Storage: `Sprint::Validators` (r:13 w:0)
 	/// Proof: `Sprint::Validators` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `Measured`)
-	/// Storage: `Sprint::Votes` (r:64 w:64)
-	/// Proof: `Sprint::Votes` (`max_values`: None, `max_size`: Some(109), added: 2584, mode: `Measured`)
-	/// Storage: `Sprint::Tallies` (r:64 w:64)
-	/// Proof: `Sprint::Tallies` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `Measured`)
-	/// The range of component `n` is `[1, 64]`.
-	fn submit_verdicts(n: u32, ) -> Weight {
-		// Proof size: measured `319169 + n * 4213`, estimated `4132120 + n * 250330` bytes.
-		// Minimum execution time: 10_702_756_000 picoseconds.
-		Weight::from_parts(10_951_740_777, 4132120)
-			.saturating_add(Weight::from_parts(10_223_480_102, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(1566_u64))
-			.saturating_add(T::DbWeight::get().reads((104_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 250330).saturating_mul(n.into()))
+	/// Storage: `Sprint::VerdictCommitments` (r:8 w:8)
+	/// Proof: `Sprint::VerdictCommitments` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `Measured`)
+	/// The range of component `n` is `[1, 8]`.
+	fn commit_verdicts(n: u32, ) -> Weight {
+		// Proof size: measured `12848 + n * 993`, estimated `45945 + n * 3459` bytes.
+		// Minimum execution time: 6_089_142_000 picoseconds.
+		Weight::from_parts(1_122_194_890, 45945)
+			.saturating_add(Weight::from_parts(7_486_870_709, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(21_u64))
+			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 3459).saturating_mul(n.into()))
+	}
+	/// Storage: `Sprint::HostOfWorker` (r:1 w:0)
+	/// Proof: `Sprint::HostOfWorker` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::EpochStart` (r:1 w:0)
+	/// Proof: `Sprint::EpochStart` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::Params` (r:1 w:0)
+	/// Proof: `Sprint::Params` (`max_values`: Some(1), `max_size`: Some(104), added: 599, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::ValidationStart` (r:1 w:0)
+	/// Proof: `Sprint::ValidationStart` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::CurrentEpoch` (r:1 w:0)
+	/// Proof: `Sprint::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::SamplingSeed` (r:1 w:0)
+	/// Proof: `Sprint::SamplingSeed` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::Commitments` (r:8 w:0)
+	/// Proof: `Sprint::Commitments` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::VerdictCommitments` (r:8 w:0)
+	/// Proof: `Sprint::VerdictCommitments` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::Reveals` (r:8 w:8)
+	/// Proof: `Sprint::Reveals` (`max_values`: None, `max_size`: Some(613), added: 3088, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 8]`.
+	fn reveal_verdicts(n: u32, ) -> Weight {
+		// Proof size: measured `742 + n * 221`, estimated `3545 + n * 3088` bytes.
+		// Minimum execution time: 184_046_000 picoseconds.
+		Weight::from_parts(142_678_254, 3545)
+			.saturating_add(Weight::from_parts(167_782_179, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(6_u64))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 3088).saturating_mul(n.into()))
 	}
 	/// Storage: `Sprint::Hosts` (r:1 w:1)
 	/// Proof: `Sprint::Hosts` (`max_values`: None, `max_size`: Some(370), added: 2845, mode: `Measured`)
+	/// Storage: `Issuance::Params` (r:1 w:0)
+	/// Proof: `Issuance::Params` (`max_values`: Some(1), `max_size`: Some(48), added: 543, mode: `Measured`)
 	/// Storage: `Sprint::Commitments` (r:1 w:0)
 	/// Proof: `Sprint::Commitments` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `Measured`)
-	/// Storage: `Sprint::Committees` (r:1 w:1)
-	/// Proof: `Sprint::Committees` (`max_values`: None, `max_size`: Some(2110), added: 4585, mode: `Measured`)
+	/// Storage: `Sprint::Seats` (r:1 w:1)
+	/// Proof: `Sprint::Seats` (`max_values`: None, `max_size`: Some(2366), added: 4841, mode: `Measured`)
 	/// Storage: `Sprint::SamplingSeed` (r:1 w:0)
 	/// Proof: `Sprint::SamplingSeed` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `Measured`)
-	/// Storage: `Sprint::ValidatorCount` (r:1 w:0)
-	/// Proof: `Sprint::ValidatorCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `Measured`)
 	/// Storage: `Sprint::TotalWeight` (r:1 w:0)
 	/// Proof: `Sprint::TotalWeight` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `Measured`)
 	/// Storage: `Sprint::ValidatorIndex` (r:1 w:0)
 	/// Proof: `Sprint::ValidatorIndex` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `Measured`)
 	/// Storage: `Sprint::Params` (r:1 w:0)
-	/// Proof: `Sprint::Params` (`max_values`: Some(1), `max_size`: Some(92), added: 587, mode: `Measured`)
-	/// Storage: `Sprint::Validators` (r:467 w:0)
+	/// Proof: `Sprint::Params` (`max_values`: Some(1), `max_size`: Some(104), added: 599, mode: `Measured`)
+	/// Storage: `Sprint::ValidatorCount` (r:1 w:0)
+	/// Proof: `Sprint::ValidatorCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `Measured`)
+	/// Storage: `Sprint::Validators` (r:13 w:0)
 	/// Proof: `Sprint::Validators` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `Measured`)
-	/// Storage: `Sprint::Weights` (r:64 w:0)
-	/// Proof: `Sprint::Weights` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `Measured`)
-	/// Storage: `Sprint::Votes` (r:64 w:0)
-	/// Proof: `Sprint::Votes` (`max_values`: None, `max_size`: Some(109), added: 2584, mode: `Measured`)
-	/// Storage: `Sprint::MissedVotes` (r:64 w:64)
-	/// Proof: `Sprint::MissedVotes` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `Measured`)
-	/// Storage: `Sprint::Tallies` (r:1 w:0)
+	/// Storage: `Sprint::Reveals` (r:1 w:0)
+	/// Proof: `Sprint::Reveals` (`max_values`: None, `max_size`: Some(613), added: 3088, mode: `Measured`)
+	/// Storage: `Sprint::AssignedSeats` (r:1 w:1)
+	/// Proof: `Sprint::AssignedSeats` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `Measured`)
+	/// Storage: `Sprint::MissedSeats` (r:1 w:1)
+	/// Proof: `Sprint::MissedSeats` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `Measured`)
+	/// Storage: `Sprint::Tallies` (r:0 w:1)
 	/// Proof: `Sprint::Tallies` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `Measured`)
 	fn settle_host() -> Weight {
-		// Proof size: measured `197394`, estimated `1354209` bytes.
-		// Minimum execution time: 12_001_461_000 picoseconds.
-		Weight::from_parts(12_799_183_000, 1354209)
-			.saturating_add(T::DbWeight::get().reads(668_u64))
-			.saturating_add(T::DbWeight::get().writes(66_u64))
+		// Proof size: measured `14304`, estimated `47469` bytes.
+		// Minimum execution time: 6_273_488_000 picoseconds.
+		Weight::from_parts(10_510_606_000, 47469)
+			.saturating_add(T::DbWeight::get().reads(25_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
-	/// Storage: `Sprint::Validators` (r:1 w:0)
-	/// Proof: `Sprint::Validators` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::Hosts` (r:1 w:1)
+	/// Proof: `Sprint::Hosts` (`max_values`: None, `max_size`: Some(370), added: 2845, mode: `Measured`)
+	/// Storage: `Issuance::Params` (r:1 w:0)
+	/// Proof: `Issuance::Params` (`max_values`: Some(1), `max_size`: Some(48), added: 543, mode: `Measured`)
+	/// Storage: `Sprint::Commitments` (r:1 w:0)
+	/// Proof: `Sprint::Commitments` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `Measured`)
+	/// Storage: `Sprint::Seats` (r:1 w:0)
+	/// Proof: `Sprint::Seats` (`max_values`: None, `max_size`: Some(2366), added: 4841, mode: `Measured`)
+	/// Storage: `Sprint::Reveals` (r:64 w:0)
+	/// Proof: `Sprint::Reveals` (`max_values`: None, `max_size`: Some(613), added: 3088, mode: `Measured`)
+	/// Storage: `Sprint::AssignedSeats` (r:64 w:64)
+	/// Proof: `Sprint::AssignedSeats` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `Measured`)
+	/// Storage: `Sprint::MissedSeats` (r:64 w:64)
+	/// Proof: `Sprint::MissedSeats` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `Measured`)
+	/// Storage: `Sprint::Tallies` (r:0 w:1)
+	/// Proof: `Sprint::Tallies` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `Measured`)
+	fn settle_host_revealed() -> Weight {
+		// Proof size: measured `9950`, estimated `169340` bytes.
+		// Minimum execution time: 4_026_152_000 picoseconds.
+		Weight::from_parts(7_679_336_000, 169340)
+			.saturating_add(T::DbWeight::get().reads(196_u64))
+			.saturating_add(T::DbWeight::get().writes(130_u64))
+	}
+	/// Storage: `Sprint::Accepted` (r:1 w:0)
+	/// Proof: `Sprint::Accepted` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `Sprint::Weights` (r:1 w:0)
 	/// Proof: `Sprint::Weights` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
-	/// Storage: `Sprint::MissedVotes` (r:1 w:0)
-	/// Proof: `Sprint::MissedVotes` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::MissedSeats` (r:1 w:0)
+	/// Proof: `Sprint::MissedSeats` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::AssignedSeats` (r:1 w:0)
+	/// Proof: `Sprint::AssignedSeats` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Issuance::CurrentPayout` (r:1 w:0)
 	/// Proof: `Issuance::CurrentPayout` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
 	fn pay_host() -> Weight {
-		// Proof size: measured `652`, estimated `3533` bytes.
-		// Minimum execution time: 32_117_000 picoseconds.
-		Weight::from_parts(36_074_000, 3533)
-			.saturating_add(T::DbWeight::get().reads(4_u64))
+		// Proof size: measured `781`, estimated `3533` bytes.
+		// Minimum execution time: 57_187_000 picoseconds.
+		Weight::from_parts(100_478_000, 3533)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
 	}
-	// Placeholder until `scripts/benchmark pallet_sprint` measures it (the hand count it replaces).
+	/// Storage: `Sprint::CurrentEpoch` (r:1 w:1)
+	/// Proof: `Sprint::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::EpochStart` (r:1 w:1)
+	/// Proof: `Sprint::EpochStart` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::Params` (r:1 w:1)
+	/// Proof: `Sprint::Params` (`max_values`: Some(1), `max_size`: Some(104), added: 599, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::LastSettledEpoch` (r:1 w:0)
+	/// Proof: `Sprint::LastSettledEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::PendingParams` (r:1 w:1)
+	/// Proof: `Sprint::PendingParams` (`max_values`: Some(1), `max_size`: Some(104), added: 599, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::LastCommitRelayBlock` (r:0 w:1)
+	/// Proof: `Sprint::LastCommitRelayBlock` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::ValidationStart` (r:0 w:1)
+	/// Proof: `Sprint::ValidationStart` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::SamplingSeed` (r:0 w:1)
+	/// Proof: `Sprint::SamplingSeed` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::EpochSeed` (r:0 w:1)
+	/// Proof: `Sprint::EpochSeed` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn advance_epoch() -> Weight {
-		Weight::from_parts(20_000_000, 3000)
+		// Proof size: measured `562`, estimated `1589` bytes.
+		// Minimum execution time: 51_166_000 picoseconds.
+		Weight::from_parts(64_100_000, 1589)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
+	/// Storage: `Sprint::CurrentEpoch` (r:1 w:0)
+	/// Proof: `Sprint::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::EpochStart` (r:1 w:0)
+	/// Proof: `Sprint::EpochStart` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::Params` (r:1 w:0)
+	/// Proof: `Sprint::Params` (`max_values`: Some(1), `max_size`: Some(104), added: 599, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::RelayEntropy` (r:1 w:0)
+	/// Proof: `Sprint::RelayEntropy` (`max_values`: Some(1), `max_size`: Some(37), added: 532, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::EpochSeed` (r:1 w:1)
+	/// Proof: `Sprint::EpochSeed` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::ValidationStart` (r:1 w:1)
+	/// Proof: `Sprint::ValidationStart` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::SamplingSeed` (r:1 w:1)
+	/// Proof: `Sprint::SamplingSeed` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::LastCommitRelayBlock` (r:1 w:0)
+	/// Proof: `Sprint::LastCommitRelayBlock` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn fix_seeds() -> Weight {
-		Weight::from_parts(20_000_000, 3000)
-			.saturating_add(T::DbWeight::get().reads(9_u64))
+		// Proof size: measured `505`, estimated `3509` bytes.
+		// Minimum execution time: 73_518_000 picoseconds.
+		Weight::from_parts(130_434_000, 3509)
+			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
+	/// Storage: `Sprint::CleanedUpTo` (r:1 w:0)
+	/// Proof: `Sprint::CleanedUpTo` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::CleanupProgress` (r:1 w:1)
+	/// Proof: `Sprint::CleanupProgress` (`max_values`: Some(1), `max_size`: Some(259), added: 754, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::Commitments` (r:256 w:256)
+	/// Proof: `Sprint::Commitments` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::Weights` (r:3 w:3)
+	/// Proof: `Sprint::Weights` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::Validators` (r:3 w:3)
+	/// Proof: `Sprint::Validators` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::ValidatorIndex` (r:3 w:3)
+	/// Proof: `Sprint::ValidatorIndex` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::VotingWeights` (r:3 w:3)
+	/// Proof: `Sprint::VotingWeights` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::TotalVotingWeight` (r:0 w:1)
+	/// Proof: `Sprint::TotalVotingWeight` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::ValidatorCount` (r:0 w:1)
+	/// Proof: `Sprint::ValidatorCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::TotalWeight` (r:0 w:1)
+	/// Proof: `Sprint::TotalWeight` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
+	/// Storage: `Sprint::AcceptedCount` (r:0 w:1)
+	/// Proof: `Sprint::AcceptedCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// The range of component `k` is `[0, 256]`.
 	fn cleanup(k: u32, ) -> Weight {
-		Weight::from_parts(10_000_000, 3000)
-			.saturating_add(T::DbWeight::get().reads(2_u64))
-			.saturating_add(T::DbWeight::get().writes(5_u64))
+		// Proof size: measured `1063 + k * 85`, estimated `8619 + k * 2575` bytes.
+		// Minimum execution time: 163_837_000 picoseconds.
+		Weight::from_parts(326_204_344, 8619)
+			.saturating_add(Weight::from_parts(3_509_791, 0).saturating_mul(k.into()))
+			.saturating_add(T::DbWeight::get().reads(16_u64))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(k.into())))
+			.saturating_add(T::DbWeight::get().writes(20_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(k.into())))
+			.saturating_add(Weight::from_parts(0, 2575).saturating_mul(k.into()))
 	}
 }
 
 /// The same figures over RocksDB's database weights, for tests and mock runtimes.
 impl WeightInfo for () {
 	fn register_host() -> Weight {
-		Weight::from_parts(255_619_000, 3835)
-			.saturating_add(RocksDbWeight::get().reads(7_u64))
+		Weight::from_parts(434_575_000, 6680)
+			.saturating_add(RocksDbWeight::get().reads(10_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
 	fn update_host() -> Weight {
-		Weight::from_parts(53_319_000, 3835)
+		Weight::from_parts(62_968_000, 3835)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn set_worker_key() -> Weight {
-		Weight::from_parts(70_394_000, 3835)
-			.saturating_add(RocksDbWeight::get().reads(2_u64))
+		Weight::from_parts(235_151_000, 6680)
+			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn unregister_host() -> Weight {
-		Weight::from_parts(70_014_000, 3835)
+		Weight::from_parts(92_644_000, 3835)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 	fn withdraw_bond() -> Weight {
-		Weight::from_parts(123_673_000, 3593)
+		Weight::from_parts(169_088_000, 3604)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn commit() -> Weight {
-		Weight::from_parts(57_375_000, 3565)
-			.saturating_add(RocksDbWeight::get().reads(5_u64))
+		Weight::from_parts(97_803_000, 3565)
+			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn set_params() -> Weight {
-		Weight::from_parts(31_076_000, 1489)
+		Weight::from_parts(51_116_000, 1489)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
-	fn submit_verdicts(n: u32, ) -> Weight {
-		Weight::from_parts(10_951_740_777, 4132120)
-			.saturating_add(Weight::from_parts(10_223_480_102, 0).saturating_mul(n.into()))
-			.saturating_add(RocksDbWeight::get().reads(1566_u64))
-			.saturating_add(RocksDbWeight::get().reads((104_u64).saturating_mul(n.into())))
-			.saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 250330).saturating_mul(n.into()))
+	fn commit_verdicts(n: u32, ) -> Weight {
+		Weight::from_parts(1_122_194_890, 45945)
+			.saturating_add(Weight::from_parts(7_486_870_709, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(21_u64))
+			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(n.into())))
+			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 3459).saturating_mul(n.into()))
+	}
+	fn reveal_verdicts(n: u32, ) -> Weight {
+		Weight::from_parts(142_678_254, 3545)
+			.saturating_add(Weight::from_parts(167_782_179, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(6_u64))
+			.saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 3088).saturating_mul(n.into()))
 	}
 	fn settle_host() -> Weight {
-		Weight::from_parts(12_799_183_000, 1354209)
-			.saturating_add(RocksDbWeight::get().reads(668_u64))
-			.saturating_add(RocksDbWeight::get().writes(66_u64))
+		Weight::from_parts(10_510_606_000, 47469)
+			.saturating_add(RocksDbWeight::get().reads(25_u64))
+			.saturating_add(RocksDbWeight::get().writes(5_u64))
+	}
+	fn settle_host_revealed() -> Weight {
+		Weight::from_parts(7_679_336_000, 169340)
+			.saturating_add(RocksDbWeight::get().reads(196_u64))
+			.saturating_add(RocksDbWeight::get().writes(130_u64))
 	}
 	fn pay_host() -> Weight {
-		Weight::from_parts(36_074_000, 3533)
-			.saturating_add(RocksDbWeight::get().reads(4_u64))
+		Weight::from_parts(100_478_000, 3533)
+			.saturating_add(RocksDbWeight::get().reads(5_u64))
 	}
-	// Placeholder until `scripts/benchmark pallet_sprint` measures it (the hand count it replaces).
 	fn advance_epoch() -> Weight {
-		Weight::from_parts(20_000_000, 3000)
+		Weight::from_parts(64_100_000, 1589)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
 	fn fix_seeds() -> Weight {
-		Weight::from_parts(20_000_000, 3000)
-			.saturating_add(RocksDbWeight::get().reads(9_u64))
+		Weight::from_parts(130_434_000, 3509)
+			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn cleanup(k: u32, ) -> Weight {
-		Weight::from_parts(10_000_000, 3000)
-			.saturating_add(RocksDbWeight::get().reads(2_u64))
-			.saturating_add(RocksDbWeight::get().writes(5_u64))
+		Weight::from_parts(326_204_344, 8619)
+			.saturating_add(Weight::from_parts(3_509_791, 0).saturating_mul(k.into()))
+			.saturating_add(RocksDbWeight::get().reads(16_u64))
+			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(k.into())))
+			.saturating_add(RocksDbWeight::get().writes(20_u64))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(k.into())))
+			.saturating_add(Weight::from_parts(0, 2575).saturating_mul(k.into()))
 	}
 }

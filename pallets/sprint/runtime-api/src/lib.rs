@@ -40,7 +40,14 @@ polkadot_sdk::sp_api::decl_runtime_apis! {
 		/// What `validator` must check in `epoch`: the committed hosts it holds seats
 		/// on, with their commitments.
 		fn duties(epoch: EpochIndex, validator: AccountId) -> Vec<(AccountId, Commitment)>;
-		/// The votes on `host` so far.
+		/// The counted votes on `host` in `epoch`, once it is settled (empty before).
 		fn tally(epoch: EpochIndex, host: AccountId) -> Tally;
+		/// Where `validator`'s verdict on `host` in `epoch` stands: its commitment (sent in
+		/// Validation) and whether it was revealed.
+		fn verdict_status(
+			epoch: EpochIndex,
+			host: AccountId,
+			validator: AccountId,
+		) -> (Option<[u8; 32]>, bool);
 	}
 }
