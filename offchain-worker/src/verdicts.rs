@@ -125,6 +125,21 @@ impl VerdictDuty<'_> {
 		self.data.save_state(&state).map_err(|e| e.to_string())
 	}
 
+	/// Signs and sends `call` (one extrinsic of the worker key at a time) and waits for its
+	/// block: `Ok(true)` when included, `Ok(false)` when the runtime refused it as `already` (part
+	/// of the batch was sent before a restart; the caller checks each entry on chain next round).
+	async fn submit(&self, call: RuntimeCall, already: &str) -> Result<bool, String> {
+		let outcome = {
+			let _g = self.submit_lock.lock().await;
+			self.client.sign_and_submit(self.key, call, WaitFor::InBlock).await
+		};
+		match outcome {
+			Ok(_) => Ok(true),
+			Err(ChainError::Dispatch { error, .. }) if error.name == already => Ok(false),
+			Err(e) => Err(e.to_string()),
+		}
+	}
+
 	/// Sends the commitments of `records` in batches; a host whose commitment is already on
 	/// chain (a restart) is marked without sending it again.
 	pub async fn commit(&self, records: Vec<(AccountId, JudgementRecord)>) -> Result<(), String> {
@@ -160,22 +175,14 @@ impl VerdictDuty<'_> {
 				epoch: self.epoch,
 				commitments: list.try_into().expect("chunks of at most MaxVerdictBatch; qed"),
 			});
-			let outcome = {
-				let _g = self.submit_lock.lock().await;
-				self.client.sign_and_submit(self.key, call, WaitFor::InBlock).await
-			};
-			match outcome {
-				Ok(_) => {},
-				// Part of the batch landed before a restart: the next round finds it on chain.
-				Err(ChainError::Dispatch { error, .. }) if error.name == "AlreadyVoted" => {
-					tracing::warn!(
-						target: "gonka::worker",
-						"epoch {}: some verdict commitments were on chain already; checking each",
-						self.epoch
-					);
-					continue;
-				},
-				Err(e) => return Err(e.to_string()),
+			// Part of the batch landed before a restart: the next round finds it on chain.
+			if !self.submit(call, "AlreadyVoted").await? {
+				tracing::warn!(
+					target: "gonka::worker",
+					"epoch {}: some verdict commitments were on chain already; checking each",
+					self.epoch
+				);
+				continue;
 			}
 			let hosts: Vec<AccountId> = batch.iter().map(|(h, _, _)| h.clone()).collect();
 			self.mark(&hosts, |r| r.committed = true)?;
@@ -240,16 +247,8 @@ impl VerdictDuty<'_> {
 				epoch: self.epoch,
 				reveals: batch.to_vec().try_into().expect("chunks of at most MaxVerdictBatch; qed"),
 			});
-			let outcome = {
-				let _g = self.submit_lock.lock().await;
-				self.client.sign_and_submit(self.key, call, WaitFor::InBlock).await
-			};
-			match outcome {
-				Ok(_) => {},
-				Err(ChainError::Dispatch { error, .. }) if error.name == "AlreadyRevealed" => {
-					continue;
-				},
-				Err(e) => return Err(e.to_string()),
+			if !self.submit(call, "AlreadyRevealed").await? {
+				continue;
 			}
 			let hosts: Vec<AccountId> = batch.iter().map(|r| r.host.clone()).collect();
 			self.mark(&hosts, |r| r.revealed = true)?;
