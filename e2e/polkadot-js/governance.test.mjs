@@ -21,12 +21,14 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
 import { blake2AsHex, cryptoWaitReady } from '@polkadot/util-crypto';
+
+import { freePort, sleep } from './net.mjs';
 
 const target = process.env.CARGO_TARGET_DIR ?? join(homedir(), '.cache/gonka/target');
 const NODE_BIN = process.env.GONKA_NODE_BIN ?? join(target, 'testnet/gonka-node');
@@ -41,19 +43,7 @@ let api;
 let keyring;
 const logs = [];
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /// Resolves once something accepts TCP connections on `port` (the node's RPC server is up).
 function portOpen(port) {
@@ -229,7 +219,7 @@ after(async () => {
 test('metadata and properties need no custom types', async () => {
   const version = api.runtimeVersion;
   assert.equal(version.specName.toString(), 'gonka');
-  assert.equal(version.specVersion.toNumber(), 2);
+  assert.equal(version.specVersion.toNumber(), 3);
   const props = (await api.rpc.system.properties()).toHuman();
   assert.equal(props.tokenSymbol[0], 'GNK');
   assert.equal(String(props.tokenDecimals[0]), '9');
@@ -263,12 +253,12 @@ test('a proposal upgrades the runtime', async () => {
   );
   // The dev node gives the go-ahead; the new runtime runs a block or two later.
   const deadline = Date.now() + 60_000;
-  let spec = 2;
-  while (spec !== 3 && Date.now() < deadline) {
+  let spec = 3;
+  while (spec !== 4 && Date.now() < deadline) {
     await sleep(1000);
     spec = (await api.rpc.state.getRuntimeVersion()).specVersion.toNumber();
   }
-  assert.equal(spec, 3, 'the node runs the upgraded runtime');
+  assert.equal(spec, 4, 'the node runs the upgraded runtime');
   // The block after the one that set the code is the first to run it (and notes the upgrade).
   await waitBlock((await bestNumber()) + 2);
   // A client that connects now (as apps does after a reload) sees the new runtime. The connection
@@ -276,9 +266,9 @@ test('a proposal upgrades the runtime', async () => {
   // a query racing the swap may decode with the old type registry.
   await api.disconnect();
   api = await connect(rpcPort, Date.now() + 60_000);
-  assert.equal(api.runtimeVersion.specVersion.toNumber(), 3);
+  assert.equal(api.runtimeVersion.specVersion.toNumber(), 4);
   const last = (await api.query.system.lastRuntimeUpgrade()).unwrap();
-  assert.equal(last.specVersion.toNumber(), 3);
+  assert.equal(last.specVersion.toNumber(), 4);
   assert.equal(last.specName.toString(), 'gonka');
   // Blocks go on under the new runtime.
   const n = await bestNumber();

@@ -5,6 +5,8 @@
 use std::collections::HashMap;
 
 use codec::{Decode, Encode};
+// Floyd's algorithm over the ChaCha20 stream: the one the chain re-computes.
+use gonka_primitives::sampling::floyd_indices;
 
 use crate::{
 	error::ValidationError,
@@ -27,13 +29,6 @@ pub const DEFAULT_P_MISMATCH: f64 = 1e-4;
 /// Default p-value below which a host is judged invalid.
 pub const DEFAULT_FRAUD_THRESHOLD: f64 = 1e-7;
 
-/// `s` distinct indices of `0..n` (`s < n`) by Floyd's algorithm from the ChaCha20 stream keyed
-/// by `key` ([`gonka_primitives::sampling::floyd_indices`], the one the chain re-computes).
-/// Sorted ascending.
-fn floyd(key: Seed, n: u64, s: u64) -> Vec<u64> {
-	gonka_primitives::sampling::floyd_indices(key, n, s)
-}
-
 /// Host `host`'s **pool** in an epoch (PROTOCOL §6.1): the `2 · sample_size` leaf indices every
 /// validator samples from, the same for all of them, drawn by Floyd's algorithm keyed by
 /// `blake2_256(sampling_seed ‖ host ‖ "pool")`; every index when `count ≤ 2 · sample_size`.
@@ -48,7 +43,7 @@ pub fn pool_indices(
 	if count <= size {
 		return (0..count).collect();
 	}
-	floyd(blake2_256(&[sampling_seed, host, b"pool"]), count, size)
+	floyd_indices(blake2_256(&[sampling_seed, host, b"pool"]), count, size)
 }
 
 /// The leaf indices validator `validator` samples from host `host`'s commitment of `count`
@@ -68,7 +63,7 @@ pub fn sample_indices(
 	}
 	let pool = pool_indices(sampling_seed, host, count, sample_size);
 	let n = pool.len() as u64;
-	floyd(sample_key(sampling_seed, validator, host), n, s)
+	floyd_indices(sample_key(sampling_seed, validator, host), n, s)
 		.into_iter()
 		.map(|position| pool[position as usize])
 		.collect()

@@ -39,18 +39,7 @@ async fn honest_hosts_are_paid_and_a_cheater_is_slashed_through_a_crash_and_an_o
 	let mut workers: Vec<Proc> = Vec::new();
 	let outcome =
 		tokio::time::timeout(BUDGET, scenario(&dir.0, &mut node, &rpc, &mut workers)).await;
-	let logs = || {
-		let mut s = format!("--- node ---\n{}\n", node.log_tail(30));
-		for w in &workers {
-			s.push_str(&format!("--- {} ---\n{}\n", w.name, w.log_tail(40)));
-		}
-		s
-	};
-	match outcome {
-		Ok(Ok(())) => {},
-		Ok(Err(e)) => panic!("{e}\n{}", logs()),
-		Err(_) => panic!("the network scenario did not finish in {BUDGET:?}\n{}", logs()),
-	}
+	expect_scenario("the network scenario", BUDGET, outcome, &node, &workers);
 }
 
 fn hits_on_disk(dir: &std::path::Path, epoch: u32) -> Vec<u64> {

@@ -109,9 +109,15 @@ pub type UncheckedExtrinsic =
 /// The payload being signed in transactions.
 pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
-/// All migrations of the runtime, aside from the ones declared in the pallets.
-#[allow(unused_parens)]
-type Migrations = ();
+/// The storage migrations this runtime runs at its upgrade: protocol v1 (every pallet at storage
+/// version 0) to v2. Each is a `VersionedMigration`, a no-op once its pallet is at version 1, so
+/// they can stay until the next release removes them. Checked by the try-runtime tier against
+/// the state of a v1 dev chain (`migration_tests`).
+pub type Migrations = (
+	pallet_sprint::migrations::v1::MigrateV0ToV1<Runtime>,
+	pallet_issuance::migrations::v1::MigrateV0ToV1<Runtime>,
+	pallet_governance::migrations::v1::MigrateV0ToV1<Runtime>,
+);
 
 /// Executive: handles dispatch to the various modules.
 pub type Executive = frame_executive::Executive<
@@ -193,17 +199,19 @@ impl_opaque_keys! {
 	}
 }
 
-/// The runtime's version. `spec_version` 2 added governance.
+/// The runtime's version. `spec_version` 2 added governance; 3 is protocol v2 (commit–reveal
+/// verdicts, seats, bounds; its calls changed, so `transaction_version` 2), with the storage
+/// migrations of [`Migrations`].
 #[cfg(not(feature = "upgrade-test"))]
 #[sp_version::runtime_version]
 pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("gonka"),
 	impl_name: alloc::borrow::Cow::Borrowed("gonka"),
 	authoring_version: 1,
-	spec_version: 2,
+	spec_version: 3,
 	impl_version: 0,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 1,
+	transaction_version: 2,
 	system_version: 1,
 };
 
@@ -215,10 +223,10 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("gonka"),
 	impl_name: alloc::borrow::Cow::Borrowed("gonka"),
 	authoring_version: 1,
-	spec_version: 3,
+	spec_version: 4,
 	impl_version: 0,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 1,
+	transaction_version: 2,
 	system_version: 1,
 };
 
@@ -358,6 +366,9 @@ cumulus_pallet_parachain_system::register_validate_block! {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(all(test, feature = "try-runtime"))]
+mod migration_tests;
 
 #[cfg(test)]
 mod governance_tests;

@@ -27,6 +27,30 @@ pub fn node_bin() -> PathBuf {
 	path
 }
 
+/// Ends a network scenario run within `budget` (`outcome` of `tokio::time::timeout`): panics
+/// with the error, or with `what` and the budget when it ran out, and the tails of the node's
+/// and every worker's log.
+pub fn expect_scenario(
+	what: &str,
+	budget: Duration,
+	outcome: Result<Result<(), String>, tokio::time::error::Elapsed>,
+	node: &Proc,
+	workers: &[Proc],
+) {
+	let logs = || {
+		let mut s = format!("--- node ---\n{}\n", node.log_tail(30));
+		for w in workers {
+			s.push_str(&format!("--- {} ---\n{}\n", w.name, w.log_tail(40)));
+		}
+		s
+	};
+	match outcome {
+		Ok(Ok(())) => {},
+		Ok(Err(e)) => panic!("{e}\n{}", logs()),
+		Err(_) => panic!("{what} did not finish in {budget:?}\n{}", logs()),
+	}
+}
+
 /// A scratch directory removed at the end (kept when the test panics, for its logs).
 pub struct Scratch(pub PathBuf);
 

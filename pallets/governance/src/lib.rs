@@ -36,6 +36,7 @@ extern crate alloc;
 mod api;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+pub mod migrations;
 mod proposals;
 mod service;
 mod snapshot;
@@ -121,7 +122,7 @@ pub mod pallet {
 	use polkadot_sdk::sp_runtime::traits::Dispatchable;
 
 	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]

@@ -55,7 +55,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Records `host`'s voting weight in `epoch` (nothing for 0).
-	fn set_voting_weight(epoch: EpochIndex, host: &T::AccountId, voting: u64) {
+	pub(crate) fn set_voting_weight(epoch: EpochIndex, host: &T::AccountId, voting: u64) {
 		if voting > 0 {
 			VotingWeights::<T>::insert(epoch, host, voting);
 			TotalVotingWeight::<T>::mutate(epoch, |t| *t = t.saturating_add(voting));

@@ -43,6 +43,7 @@ mod cleanup;
 mod committee;
 mod epoch;
 mod hosts;
+pub mod migrations;
 mod settlement;
 pub mod types;
 mod verdicts;
@@ -212,7 +213,7 @@ pub mod pallet {
 	use frame_system::pallet_prelude::*;
 
 	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]

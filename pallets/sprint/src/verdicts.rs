@@ -26,16 +26,35 @@ use polkadot_sdk::{
 use crate::{pallet::*, types::*};
 
 impl<T: Config> Pallet<T> {
+	/// The validator a verdict batch speaks for: the host of `worker`, checked to be sending for
+	/// the current `epoch`, in `phase` (else `window`), a batch of `len` > 0.
+	fn signer_in_phase(
+		worker: &T::AccountId,
+		epoch: EpochIndex,
+		phase: Phase,
+		window: Error<T>,
+		len: usize,
+	) -> Result<T::AccountId, DispatchError> {
+		let validator = HostOfWorker::<T>::get(worker).ok_or(Error::<T>::NotAWorkerKey)?;
+		let (current, now, _) = Self::current_phase();
+		ensure!(epoch == current, Error::<T>::WrongEpoch);
+		ensure!(now == phase, window);
+		ensure!(len > 0, Error::<T>::NoVerdicts);
+		Ok(validator)
+	}
+
 	pub(crate) fn do_commit_verdicts(
 		worker: T::AccountId,
 		epoch: EpochIndex,
 		commitments: Vec<(T::AccountId, H256)>,
 	) -> DispatchResult {
-		let validator = HostOfWorker::<T>::get(&worker).ok_or(Error::<T>::NotAWorkerKey)?;
-		let (current, phase, _) = Self::current_phase();
-		ensure!(epoch == current, Error::<T>::WrongEpoch);
-		ensure!(phase == Phase::Validation, Error::<T>::NotValidationWindow);
-		ensure!(!commitments.is_empty(), Error::<T>::NoVerdicts);
+		let validator = Self::signer_in_phase(
+			&worker,
+			epoch,
+			Phase::Validation,
+			Error::<T>::NotValidationWindow,
+			commitments.len(),
+		)?;
 		// Checked whole before anything is written: a batch with a bad entry changes nothing.
 		for (i, (host, _)) in commitments.iter().enumerate() {
 			ensure!(Commitments::<T>::contains_key(epoch, host), Error::<T>::HostNotCommitted);
@@ -65,11 +84,13 @@ impl<T: Config> Pallet<T> {
 		epoch: EpochIndex,
 		reveals: Vec<VerdictReveal<T::AccountId>>,
 	) -> DispatchResult {
-		let validator = HostOfWorker::<T>::get(&worker).ok_or(Error::<T>::NotAWorkerKey)?;
-		let (current, phase, _) = Self::current_phase();
-		ensure!(epoch == current, Error::<T>::WrongEpoch);
-		ensure!(phase == Phase::Reveal, Error::<T>::NotRevealWindow);
-		ensure!(!reveals.is_empty(), Error::<T>::NoVerdicts);
+		let validator = Self::signer_in_phase(
+			&worker,
+			epoch,
+			Phase::Reveal,
+			Error::<T>::NotRevealWindow,
+			reveals.len(),
+		)?;
 		let sample_size = Params::<T>::get().sample_size;
 		let sampling_seed = SamplingSeed::<T>::get(epoch).ok_or(Error::<T>::NotRevealWindow)?;
 		let mut records = Vec::with_capacity(reveals.len());
