@@ -184,18 +184,8 @@ async fn sprint_scenario(client: &ChainClient) -> Result<(), String> {
 
 	// Validation: the sampling seed is fixed, Alice's 32 seats are held by Bob and Charlie (the
 	// other two validators), Bob's worker key (Eve) sees the duty and votes valid.
-	let deadline = std::time::Instant::now() + Duration::from_secs(60);
-	loop {
-		let now: Info =
-			client.runtime_api(&api("epoch_info"), (), None).await.map_err(|e| e.to_string())?;
-		if now.phase == pallet_sprint::Phase::Validation && now.block + 4 < now.reveal_start {
-			break;
-		}
-		if std::time::Instant::now() > deadline {
-			return Err(format!("no Validation phase within 60 s; last {now:?}"));
-		}
-		tokio::time::sleep(Duration::from_millis(200)).await;
-	}
+	wait_phase(client, pallet_sprint::Phase::Validation, |now| now.block + 4 < now.reveal_start)
+		.await?;
 	let bob = Sr25519Keyring::Bob.to_account_id();
 	let mut committee: Vec<gonka_runtime::AccountId> = client
 		.runtime_api(&api("committee"), (info.epoch, &alice), None)
@@ -267,18 +257,8 @@ async fn sprint_scenario(client: &ChainClient) -> Result<(), String> {
 		expect_dispatch_error(client, &Sr25519Keyring::Eve.pair(), early, WaitFor::InBlock).await;
 	assert_eq!(e.qualified_name(), "Sprint::NotRevealWindow", "{err}");
 	// Reveal: both open their commitments.
-	let deadline = std::time::Instant::now() + Duration::from_secs(60);
-	loop {
-		let now: Info =
-			client.runtime_api(&api("epoch_info"), (), None).await.map_err(|e| e.to_string())?;
-		if now.phase == pallet_sprint::Phase::Reveal && now.block + 2 < now.settlement_start {
-			break;
-		}
-		if std::time::Instant::now() > deadline {
-			return Err(format!("no Reveal phase within 60 s; last {now:?}"));
-		}
-		tokio::time::sleep(Duration::from_millis(200)).await;
-	}
+	wait_phase(client, pallet_sprint::Phase::Reveal, |now| now.block + 2 < now.settlement_start)
+		.await?;
 	for (key, validator, r) in reveals {
 		let call = RuntimeCall::Sprint(pallet_sprint::Call::reveal_verdicts {
 			epoch: info.epoch,
@@ -354,6 +334,28 @@ async fn sprint_scenario(client: &ChainClient) -> Result<(), String> {
 		.map_err(|e| e.to_string())?;
 	assert_eq!(reward, r0, "no halving before epoch 1,461");
 	Ok(())
+}
+
+/// Waits at most 60 s for a block in `phase` where `room` holds (enough of the phase is left).
+async fn wait_phase(
+	client: &ChainClient,
+	phase: pallet_sprint::Phase,
+	room: impl Fn(&pallet_sprint::EpochInfo<u32>) -> bool,
+) -> Result<(), String> {
+	let deadline = std::time::Instant::now() + Duration::from_secs(60);
+	loop {
+		let now: pallet_sprint::EpochInfo<u32> = client
+			.runtime_api("SprintApi_epoch_info", (), None)
+			.await
+			.map_err(|e| e.to_string())?;
+		if now.phase == phase && room(&now) {
+			return Ok(());
+		}
+		if std::time::Instant::now() > deadline {
+			return Err(format!("no {phase:?} phase within 60 s; last {now:?}"));
+		}
+		tokio::time::sleep(Duration::from_millis(200)).await;
+	}
 }
 
 /// Submits `call`, which must be included and fail; returns the error and its decoded name.
