@@ -22,7 +22,7 @@ use std::{
 	time::{Duration, Instant},
 };
 
-use gonka_kernels::{Backend, CpuBackend, FraudTest, MerkleTree, ModelConfig};
+use gonka_kernels::{FraudTest, MerkleTree, ModelConfig};
 use gonka_worker::{
 	metrics::Metrics,
 	server::{ServerLimits, ServerState},
@@ -164,10 +164,15 @@ fn validate(model_name: &str, samples: u32) {
 		HostToJudge { epoch: 1, host: [8; 32], endpoint: String::new(), root: tree.root(), count };
 	let requested = gonka_worker::validator::sample_for(&judging, &host);
 	let proofs: Vec<_> = requested.iter().map(|&i| tree.sample_proof(i).unwrap()).collect();
-	let backend: SharedBackend = Arc::new(Mutex::new(Box::new(CpuBackend::new(model).unwrap())));
-	println!("backend: {}", backend.lock().unwrap().describe());
+	let backend: SharedBackend =
+		Arc::new(gonka_worker::backend::BackendCell::cpu(model, 0, Arc::default()).unwrap());
 	let t = Instant::now();
-	backend.lock().unwrap().prepare(&judging.seed).unwrap();
+	backend
+		.with(|b| {
+			println!("backend: {}", b.describe());
+			b.prepare(&judging.seed).map_err(|e| e.to_string())
+		})
+		.unwrap();
 	let build = t.elapsed().as_secs_f64();
 	let t = Instant::now();
 	let j = judge_proofs(&backend, &judging, &host, &requested, &proofs).unwrap();

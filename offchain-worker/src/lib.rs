@@ -11,11 +11,15 @@
 //! * [`server`]: the proof server (`/v1/sprint/{epoch}/proofs`, `/health`, `/metrics`);
 //! * [`validator`]: fetching and judging a host's proofs;
 //! * [`verdicts`]: verdict commitments and reveals, saved before they are sent;
+//! * [`backend`]: each device's backend, rebuilt after a failure;
+//! * [`health`]: what is wrong right now, for `/health`;
 //! * [`keys`], [`metrics`], [`bench`], [`devnet`].
 
+pub mod backend;
 pub mod bench;
 pub mod chain;
 pub mod devnet;
+pub mod health;
 pub mod keys;
 pub mod metrics;
 pub mod server;

@@ -79,12 +79,30 @@ struct RunArgs {
 	/// Time limit of one proof fetch from a peer, in seconds.
 	#[arg(long, default_value_t = 10)]
 	fetch_timeout_secs: u64,
-	/// Proof requests per second each client IP may make.
-	#[arg(long, default_value_t = 20.0)]
+	/// Proof requests per second each client (an IPv4 address or an IPv6 /64) may make; more
+	/// than 0 and at most 10000.
+	#[arg(long, env = "GONKA_WORKER_RATE_LIMIT", default_value_t = 20.0)]
 	rate_limit: f64,
-	/// Proof requests a client may make in a burst.
-	#[arg(long, default_value_t = 40.0)]
+	/// Proof requests a client may make in a burst (1 to 100000).
+	#[arg(long, env = "GONKA_WORKER_RATE_BURST", default_value_t = 40.0)]
 	rate_burst: f64,
+	/// Seconds a connection to the proof server may take to send a request's head (or sit idle
+	/// between requests) before it is closed.
+	#[arg(long, env = "GONKA_WORKER_HEADER_TIMEOUT_SECS", default_value_t = 5)]
+	header_timeout_secs: u64,
+	/// Connections the proof server keeps open at once.
+	#[arg(long, env = "GONKA_WORKER_MAX_CONNECTIONS", default_value_t = 512)]
+	max_connections: usize,
+	/// Connections one client (an IPv4 address or an IPv6 /64) may keep open at once.
+	#[arg(long, env = "GONKA_WORKER_MAX_CONNECTIONS_PER_CLIENT", default_value_t = 16)]
+	max_connections_per_client: usize,
+	/// Seconds without a new best block after which the node connection counts as stalled and
+	/// is made again (a half-open connection, a stuck node).
+	#[arg(long, env = "GONKA_WORKER_STALL_TIMEOUT_SECS", default_value_t = 60)]
+	stall_timeout_secs: u64,
+	/// Seconds start-up waits for the node to answer before the worker exits with the reason.
+	#[arg(long, env = "GONKA_WORKER_STARTUP_TIMEOUT_SECS", default_value_t = 120)]
+	startup_timeout_secs: u64,
 	/// No live progress bar (logs only).
 	#[arg(long)]
 	no_progress: bool,
@@ -216,7 +234,6 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
 }
 
 fn run(args: RunArgs) -> Result<(), String> {
-	let key = WorkerKey::load(args.key_file.as_deref()).map_err(|e| e.to_string())?;
 	let config = WorkerConfig {
 		node_url: args.node.node_url,
 		listen: args.listen,
@@ -229,10 +246,15 @@ fn run(args: RunArgs) -> Result<(), String> {
 		server_limits: ServerLimits {
 			rate_per_sec: args.rate_limit,
 			burst: args.rate_burst,
+			header_timeout: Duration::from_secs(args.header_timeout_secs),
+			max_connections: args.max_connections,
+			max_connections_per_client: args.max_connections_per_client,
 			..Default::default()
 		},
 		progress: !args.no_progress,
 		allow_private_endpoints: args.allow_private_endpoints,
+		stall_timeout: Duration::from_secs(args.stall_timeout_secs.max(1)),
+		startup_timeout: Duration::from_secs(args.startup_timeout_secs),
 		cheat: match (
 			args.cheat_made_up_hits,
 			args.cheat_near_misses,
@@ -247,6 +269,9 @@ fn run(args: RunArgs) -> Result<(), String> {
 			_ => return Err("at most one --cheat-… flag".into()),
 		},
 	};
+	// Settings first: a bad one stops the worker here, before anything is read or connected.
+	config.server_limits.validate().map_err(|e| e.to_string())?;
+	let key = WorkerKey::load(args.key_file.as_deref()).map_err(|e| e.to_string())?;
 	if let Some(endpoint) = &args.public_endpoint {
 		tracing::info!(target: "gonka::worker", "public endpoint {endpoint}");
 	}

@@ -55,6 +55,10 @@ pub struct Metrics {
 	pub proof_refused: AtomicU64,
 	/// Of those, refused by the rate limit.
 	pub proof_rate_limited: AtomicU64,
+	/// Connections open on the proof server.
+	pub connections_open: AtomicU64,
+	/// Connections closed at once because the server or their client was at its cap.
+	pub connections_refused: AtomicU64,
 }
 
 impl Metrics {
@@ -140,6 +144,18 @@ impl Metrics {
 			"counter",
 			"Proof requests refused by the per-client rate limit.",
 			g(&self.proof_rate_limited),
+		);
+		put(
+			"proof_connections_open",
+			"gauge",
+			"Connections open on the proof server.",
+			g(&self.connections_open),
+		);
+		put(
+			"proof_connections_refused_total",
+			"counter",
+			"Connections closed at once: the server or their client was at its connection cap.",
+			g(&self.connections_refused),
 		);
 		out
 	}

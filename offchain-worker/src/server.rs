@@ -14,11 +14,25 @@
 //! | 504 | the proofs took longer than the request time limit |
 //!
 //! Proofs are read from the data directory, so they survive restarts.
+//!
+//! The serve loop is hyper's HTTP/1 connection builder driven by hand (not `axum::serve`), so a
+//! client cannot hold the server open:
+//!
+//! * a connection that has not sent a whole request head within [`ServerLimits::header_timeout`]
+//!   is closed — a slowloris client and an idle keep-alive connection alike;
+//! * a request takes at most [`ServerLimits::request_timeout`] (then `504`);
+//! * at most [`ServerLimits::max_connections`] connections are open, and at most
+//!   [`ServerLimits::max_connections_per_client`] from one client; a connection over either cap is
+//!   closed at once;
+//! * a *client* is an IPv4 address or an IPv6 /64 ([`ClientKey`]): one machine owns a whole /64,
+//!   so per-address limits would not hold it;
+//! * shutdown stops accepting, lets requests in progress finish for
+//!   [`ServerLimits::shutdown_grace`], then drops every connection still open.
 
 use std::{
 	collections::HashMap,
 	net::{IpAddr, SocketAddr},
-	sync::{Arc, Mutex},
+	sync::{atomic::Ordering::Relaxed, Arc, Mutex},
 	time::{Duration, Instant},
 };
 
@@ -30,9 +44,11 @@ use axum::{
 	Router,
 };
 use codec::Encode;
-use tokio::sync::Semaphore;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::sync::{watch, Semaphore};
+use tower::Service as _;
 
-use crate::{metrics::Metrics, store::DataDir};
+use crate::{health::Health, metrics::Metrics, store::DataDir};
 
 /// The longest query string accepted (a 1,024-index request with 8-digit indices fits).
 pub const MAX_QUERY_BYTES: usize = 16 * 1024;
@@ -42,7 +58,7 @@ pub const MAX_QUERY_BYTES: usize = 16 * 1024;
 pub struct ServerLimits {
 	/// The most indices one request may ask for.
 	pub max_indices: usize,
-	/// Requests per second each client IP may make, on average.
+	/// Requests per second each client ([`ClientKey`]) may make, on average.
 	pub rate_per_sec: f64,
 	/// Requests a client may make in a burst.
 	pub burst: f64,
@@ -50,6 +66,15 @@ pub struct ServerLimits {
 	pub request_timeout: Duration,
 	/// Requests served at once (more get 503).
 	pub max_in_flight: usize,
+	/// How long a connection may take to send a request's head (and may sit idle between two
+	/// requests) before it is closed.
+	pub header_timeout: Duration,
+	/// Connections open at once; more are closed as soon as they are accepted.
+	pub max_connections: usize,
+	/// Connections open at once from one client.
+	pub max_connections_per_client: usize,
+	/// How long shutdown waits for requests in progress before dropping their connections.
+	pub shutdown_grace: Duration,
 }
 
 impl Default for ServerLimits {
@@ -60,23 +85,120 @@ impl Default for ServerLimits {
 			burst: 40.0,
 			request_timeout: Duration::from_secs(10),
 			max_in_flight: 64,
+			header_timeout: Duration::from_secs(5),
+			max_connections: 512,
+			max_connections_per_client: 16,
+			shutdown_grace: Duration::from_secs(5),
 		}
 	}
 }
 
-/// A token bucket per client IP.
-struct RateLimiter {
+/// A limit of [`ServerLimits`] outside what the server can work with; refused at start-up.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("proof server: {name} = {value} is out of range: {expected}")]
+pub struct LimitError {
+	/// The setting, as the command line names it (`--rate-limit`).
+	pub name: &'static str,
+	pub value: String,
+	pub expected: &'static str,
+}
+
+/// The largest per-client rate accepted (requests/s): above it the limit protects nothing.
+pub const MAX_RATE_PER_SEC: f64 = 10_000.0;
+
+impl ServerLimits {
+	/// Checks every limit: a zero, negative, non-finite or absurd value is refused (a zero rate
+	/// would refuse every validator; an unbounded one would let one client take the server).
+	pub fn validate(&self) -> Result<(), LimitError> {
+		let err = |name, value: String, expected| Err(LimitError { name, value, expected });
+		let rate = self.rate_per_sec;
+		if !rate.is_finite() || rate <= 0.0 || rate > MAX_RATE_PER_SEC {
+			return err(
+				"--rate-limit",
+				rate.to_string(),
+				"more than 0 and at most 10000 requests/s",
+			);
+		}
+		let burst = self.burst;
+		if !burst.is_finite() || !(1.0..=100_000.0).contains(&burst) {
+			return err("--rate-burst", burst.to_string(), "from 1 to 100000 requests");
+		}
+		if !(1..=65_536).contains(&self.max_indices) {
+			return err("max indices", self.max_indices.to_string(), "from 1 to 65536");
+		}
+		let secs = |d: Duration| format!("{d:?}");
+		for (name, d) in [
+			("request timeout", self.request_timeout),
+			("--header-timeout-secs", self.header_timeout),
+		] {
+			if d.is_zero() || d > Duration::from_secs(600) {
+				return err(name, secs(d), "more than 0 and at most 600 s");
+			}
+		}
+		if self.shutdown_grace > Duration::from_secs(600) {
+			return err("shutdown grace", secs(self.shutdown_grace), "at most 600 s");
+		}
+		if !(1..=100_000).contains(&self.max_in_flight) {
+			return err("max in flight", self.max_in_flight.to_string(), "from 1 to 100000");
+		}
+		if !(1..=100_000).contains(&self.max_connections) {
+			return err("--max-connections", self.max_connections.to_string(), "from 1 to 100000");
+		}
+		if self.max_connections_per_client == 0
+			|| self.max_connections_per_client > self.max_connections
+		{
+			return err(
+				"--max-connections-per-client",
+				self.max_connections_per_client.to_string(),
+				"from 1 to --max-connections",
+			);
+		}
+		Ok(())
+	}
+}
+
+/// Who a limit counts against: an IPv4 address (an IPv4-mapped IPv6 address counts as its IPv4
+/// address), or the /64 network of an IPv6 address (one subscriber's allocation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ClientKey {
+	V4([u8; 4]),
+	V6Net([u8; 8]),
+}
+
+impl ClientKey {
+	pub fn of(ip: IpAddr) -> Self {
+		match ip {
+			IpAddr::V4(v4) => Self::V4(v4.octets()),
+			IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+				Some(v4) => Self::V4(v4.octets()),
+				None => {
+					let mut net = [0u8; 8];
+					net.copy_from_slice(&v6.octets()[..8]);
+					Self::V6Net(net)
+				},
+			},
+		}
+	}
+}
+
+/// A token bucket per client.
+pub struct RateLimiter {
 	rate: f64,
 	burst: f64,
-	buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+	buckets: Mutex<HashMap<ClientKey, (f64, Instant)>>,
 }
 
 /// Past this many tracked clients, full buckets are forgotten.
 const MAX_TRACKED_CLIENTS: usize = 10_000;
 
 impl RateLimiter {
-	/// `Ok` when `ip` may make a request now, else how long until it may.
-	fn check(&self, ip: IpAddr) -> Result<(), Duration> {
+	pub fn new(rate: f64, burst: f64) -> Self {
+		Self { rate, burst, buckets: Mutex::default() }
+	}
+
+	/// `Ok` when the client at `ip` may make a request now, else how long until it may.
+	pub fn check(&self, ip: IpAddr) -> Result<(), Duration> {
+		let key = ClientKey::of(ip);
 		let now = Instant::now();
 		let mut buckets = self.buckets.lock().expect("not poisoned");
 		if buckets.len() > MAX_TRACKED_CLIENTS {
@@ -85,7 +207,7 @@ impl RateLimiter {
 				*tokens + now.duration_since(*at).as_secs_f64() * rate < burst
 			});
 		}
-		let (tokens, at) = buckets.entry(ip).or_insert((self.burst, now));
+		let (tokens, at) = buckets.entry(key).or_insert((self.burst, now));
 		*tokens = (*tokens + now.duration_since(*at).as_secs_f64() * self.rate).min(self.burst);
 		*at = now;
 		if *tokens >= 1.0 {
@@ -107,6 +229,7 @@ pub struct ServerState {
 	readers: Mutex<HashMap<u32, Arc<crate::store::ProofReader>>>,
 	/// `/health`'s extra fields (host, worker key).
 	identity: serde_json::Value,
+	health: Arc<Health>,
 }
 
 impl ServerState {
@@ -119,16 +242,22 @@ impl ServerState {
 		Arc::new(Self {
 			data,
 			metrics,
-			limiter: RateLimiter {
-				rate: limits.rate_per_sec,
-				burst: limits.burst,
-				buckets: Mutex::default(),
-			},
+			limiter: RateLimiter::new(limits.rate_per_sec, limits.burst),
 			in_flight: Semaphore::new(limits.max_in_flight),
 			limits,
 			readers: Mutex::default(),
 			identity,
+			health: Arc::default(),
 		})
+	}
+
+	/// Reports `health`'s problems on `/health` (a new state reports none).
+	pub fn with_health(self: Arc<Self>, health: Arc<Health>) -> Arc<Self> {
+		let mut state = Arc::try_unwrap(self).unwrap_or_else(|_| {
+			panic!("ServerState::with_health is called before the state is shared")
+		});
+		state.health = health;
+		Arc::new(state)
 	}
 
 	fn reader(&self, epoch: u32) -> Result<Arc<crate::store::ProofReader>, String> {
@@ -148,8 +277,8 @@ impl ServerState {
 	}
 }
 
-/// The router (proofs, health, metrics). Serve it with connect info:
-/// `axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())`.
+/// The router (proofs, health, metrics). Its handlers read the client's address from the
+/// request's `ConnectInfo<SocketAddr>` extension, which [`serve`] adds.
 pub fn router(state: Arc<ServerState>) -> Router {
 	Router::new()
 		.route("/v1/sprint/:epoch/proofs", get(proofs))
@@ -158,15 +287,143 @@ pub fn router(state: Arc<ServerState>) -> Router {
 		.with_state(state)
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves.
+/// Open connections per client, and a slot that gives its place back when dropped.
+#[derive(Default)]
+struct ClientSlots(Mutex<HashMap<ClientKey, usize>>);
+
+struct ClientSlot {
+	slots: Arc<ClientSlots>,
+	key: ClientKey,
+}
+
+impl ClientSlots {
+	fn take(self: &Arc<Self>, key: ClientKey, max: usize) -> Option<ClientSlot> {
+		let mut open = self.0.lock().expect("not poisoned");
+		let n = open.entry(key).or_insert(0);
+		if *n >= max {
+			return None;
+		}
+		*n += 1;
+		Some(ClientSlot { slots: self.clone(), key })
+	}
+}
+
+impl Drop for ClientSlot {
+	fn drop(&mut self) {
+		let mut open = self.slots.0.lock().expect("not poisoned");
+		if let Some(n) = open.get_mut(&self.key) {
+			*n -= 1;
+			if *n == 0 {
+				open.remove(&self.key);
+			}
+		}
+	}
+}
+
+/// Serves [`router`] on `listener` until `shutdown` resolves, within `state`'s limits (module
+/// docs); then waits at most [`ServerLimits::shutdown_grace`] for requests in progress.
 pub async fn serve(
 	listener: tokio::net::TcpListener,
 	state: Arc<ServerState>,
 	shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-	axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
-		.with_graceful_shutdown(shutdown)
-		.await
+	let limits = state.limits.clone();
+	let app = router(state.clone());
+	let mut http = hyper::server::conn::http1::Builder::new();
+	http.timer(TokioTimer::new())
+		.header_read_timeout(limits.header_timeout)
+		.max_buf_size(64 * 1024)
+		.keep_alive(true);
+	let connections = Arc::new(Semaphore::new(limits.max_connections));
+	let per_client = Arc::new(ClientSlots::default());
+	let (stop_tx, stop_rx) = watch::channel(false);
+	let mut tasks = tokio::task::JoinSet::new();
+	tokio::pin!(shutdown);
+	loop {
+		while tasks.try_join_next().is_some() {}
+		let (stream, peer) = tokio::select! {
+			_ = &mut shutdown => break,
+			accepted = listener.accept() => match accepted {
+				Ok(a) => a,
+				Err(e) => {
+					// Out of file descriptors and the like: pause instead of spinning.
+					tracing::warn!(target: "gonka::server", "accepting a connection: {e}");
+					tokio::time::sleep(Duration::from_millis(100)).await;
+					continue;
+				},
+			},
+		};
+		let Ok(permit) = connections.clone().try_acquire_owned() else {
+			state.metrics.connections_refused.fetch_add(1, Relaxed);
+			tracing::debug!(target: "gonka::server", "closing {peer}: {} connections open", limits.max_connections);
+			continue;
+		};
+		let Some(slot) =
+			per_client.take(ClientKey::of(peer.ip()), limits.max_connections_per_client)
+		else {
+			state.metrics.connections_refused.fetch_add(1, Relaxed);
+			tracing::debug!(target: "gonka::server", "closing {peer}: its client has {} connections open", limits.max_connections_per_client);
+			continue;
+		};
+		let _ = stream.set_nodelay(true);
+		let app = app.clone();
+		let request_timeout = limits.request_timeout;
+		let metrics = state.metrics.clone();
+		let service = hyper::service::service_fn(
+			move |mut request: hyper::Request<hyper::body::Incoming>| {
+				request.extensions_mut().insert(ConnectInfo(peer));
+				let mut app = app.clone();
+				let metrics = metrics.clone();
+				async move {
+					match tokio::time::timeout(request_timeout, app.call(request)).await {
+						Ok(response) => response,
+						Err(_) => {
+							metrics.proof_refused.fetch_add(1, Relaxed);
+							Ok((
+								StatusCode::GATEWAY_TIMEOUT,
+								format!("the request took longer than {request_timeout:?}\n"),
+							)
+								.into_response())
+						},
+					}
+				}
+			},
+		);
+		let connection = http.serve_connection(TokioIo::new(stream), service);
+		let mut stop = stop_rx.clone();
+		let open = state.metrics.clone();
+		tasks.spawn(async move {
+			let _held = (permit, slot);
+			open.connections_open.fetch_add(1, Relaxed);
+			tokio::pin!(connection);
+			let outcome = tokio::select! {
+				r = connection.as_mut() => r,
+				() = async { let _ = stop.wait_for(|s| *s).await; } => {
+					// Finish the request in progress (if any), then close.
+					connection.as_mut().graceful_shutdown();
+					connection.await
+				},
+			};
+			open.connections_open.fetch_sub(1, Relaxed);
+			if let Err(e) = outcome {
+				tracing::debug!(target: "gonka::server", "connection from {peer}: {e}");
+			}
+		});
+	}
+	drop(listener);
+	let _ = stop_tx.send(true);
+	let grace = limits.shutdown_grace;
+	let drained = tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} });
+	if drained.await.is_err() {
+		tracing::warn!(
+			target: "gonka::server",
+			"proof server: {} connection(s) still open {grace:?} after shutdown; dropping them",
+			tasks.len()
+		);
+		tasks.abort_all();
+		while tasks.join_next().await.is_some() {}
+	}
+	Ok(())
 }
 
 fn refuse(state: &ServerState, status: StatusCode, reason: String) -> Response {
@@ -271,11 +528,18 @@ async fn proofs(
 	}
 }
 
+/// `200` with `"status": "ok"` when nothing is wrong; `503` with `"status": "unhealthy"` and
+/// every problem (`"problems": {"node": "lost the node …"}`) otherwise.
 async fn health(State(state): State<Arc<ServerState>>) -> Response {
-	use std::sync::atomic::Ordering::Relaxed;
 	let m = &state.metrics;
+	let problems = state.health.problems();
+	let code = if problems.is_empty() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
 	let mut body = serde_json::json!({
-		"status": "ok",
+		"status": if problems.is_empty() { "ok" } else { "unhealthy" },
+		"problems": problems
+			.into_iter()
+			.map(|(c, r)| (c, serde_json::Value::String(r)))
+			.collect::<serde_json::Map<_, _>>(),
 		"chainConnected": m.connected.load(Relaxed) == 1,
 		"epoch": m.epoch.load(Relaxed),
 		"bestBlock": m.best_block.load(Relaxed),
@@ -284,7 +548,7 @@ async fn health(State(state): State<Arc<ServerState>>) -> Response {
 	if let (Some(b), Some(id)) = (body.as_object_mut(), state.identity.as_object()) {
 		b.extend(id.clone());
 	}
-	([(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+	(code, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
 }
 
 async fn metrics(State(state): State<Arc<ServerState>>) -> Response {
@@ -308,7 +572,7 @@ mod tests {
 
 	#[test]
 	fn rate_limit_refills() {
-		let limiter = RateLimiter { rate: 1000.0, burst: 2.0, buckets: Mutex::default() };
+		let limiter = RateLimiter::new(1000.0, 2.0);
 		let ip: IpAddr = [127, 0, 0, 1].into();
 		let other: IpAddr = [127, 0, 0, 2].into();
 		assert!(limiter.check(ip).is_ok());
@@ -318,5 +582,46 @@ mod tests {
 		assert!(limiter.check(other).is_ok(), "another client is not limited");
 		std::thread::sleep(Duration::from_millis(5));
 		assert!(limiter.check(ip).is_ok());
+	}
+
+	#[test]
+	fn a_client_is_an_ipv4_address_or_an_ipv6_64() {
+		let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+		let key = |s: &str| ClientKey::of(ip(s));
+		assert_eq!(key("2001:db8:1:2::1"), key("2001:db8:1:2:ffff:ffff:ffff:ffff"));
+		assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+		assert_eq!(key("::ffff:203.0.113.7"), key("203.0.113.7"));
+		assert_ne!(key("203.0.113.7"), key("203.0.113.8"));
+		// One /64 shares one bucket: a flood from many addresses of it is limited as one client.
+		let limiter = RateLimiter::new(0.001, 3.0);
+		for i in 1..=3 {
+			assert!(limiter.check(ip(&format!("2001:db8::{i}"))).is_ok());
+		}
+		assert!(limiter.check(ip("2001:db8::ffff")).is_err(), "the fourth from the /64");
+		assert!(limiter.check(ip("2001:db8:0:1::1")).is_ok(), "the next /64 is another client");
+	}
+
+	#[test]
+	fn absurd_limits_are_refused() {
+		let ok = ServerLimits::default();
+		assert_eq!(ok.validate(), Ok(()));
+		let with = |f: fn(&mut ServerLimits)| {
+			let mut l = ServerLimits::default();
+			f(&mut l);
+			l.validate().unwrap_err()
+		};
+		assert_eq!(with(|l| l.rate_per_sec = 0.0).name, "--rate-limit");
+		assert_eq!(with(|l| l.rate_per_sec = -1.0).name, "--rate-limit");
+		assert_eq!(with(|l| l.rate_per_sec = f64::NAN).name, "--rate-limit");
+		assert_eq!(with(|l| l.rate_per_sec = 1e9).name, "--rate-limit");
+		assert_eq!(with(|l| l.burst = 0.5).name, "--rate-burst");
+		assert_eq!(with(|l| l.header_timeout = Duration::ZERO).name, "--header-timeout-secs");
+		assert_eq!(with(|l| l.max_connections = 0).name, "--max-connections");
+		assert_eq!(
+			with(|l| l.max_connections_per_client = l.max_connections + 1).name,
+			"--max-connections-per-client"
+		);
+		let e = with(|l| l.rate_per_sec = 0.0).to_string();
+		assert!(e.contains("--rate-limit = 0") && e.contains("at most 10000"), "{e}");
 	}
 }

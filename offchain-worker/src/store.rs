@@ -3,8 +3,10 @@
 //! ```text
 //! DATA_DIR/
 //!   LOCK                      held (flock) while a worker runs on this directory
+//!   identity.json             the chain (genesis hash), worker key and host this directory
+//!                             belongs to, written at the first connection, checked at each
 //!   state.json                what was done on chain, per epoch (commit sent, verdicts judged,
-//!                             committed, revealed)
+//!                             committed, revealed); owned by one [`StateStore`]
 //!   epochs/<e>/hits-<d>.bin   device d's hits of epoch e, 12-byte records (nonce, distance)
 //!                             appended as found
 //!   epochs/<e>/next-<d>       the first nonce device d has not computed yet
@@ -14,8 +16,9 @@
 //!   epochs/<e>/commitment.json  root and count of the commitment, written last
 //! ```
 //!
-//! Files that are written once are written to a temporary name and renamed, so a crash leaves
-//! either the old state or the new one. The hit logs are append-only; a torn last record (a
+//! Files that are written once, and `state.json` at every change, are written to a temporary
+//! name, fsynced, renamed, and the directory fsynced, so a crash (or a power cut) leaves either
+//! the old content or the new one. The hit logs are append-only; a torn last record (a
 //! crash mid-write) is cut off when the log is reopened, and hits found twice (the nonces after
 //! the last saved `next` are computed again after a restart) are merged when the leaves are built.
 
@@ -52,6 +55,20 @@ pub enum StoreError {
 	Locked { path: String },
 	#[error("{path} is corrupt: {reason}; move the epoch's directory away to start it over")]
 	Corrupt { path: String, reason: String },
+	#[error(
+		"{path} is corrupt: {reason}. It records the commitments and verdicts this worker sent \
+		 (and the salts its reveals need); the worker does not replace it. Restore it from a \
+		 backup, or move it away to start without a record: the worker then checks the chain \
+		 before sending anything again, but verdicts of the epoch in progress cannot be revealed \
+		 and their seats count as missed"
+	)]
+	CorruptState { path: String, reason: String },
+	#[error(
+		"data directory {path} belongs to {recorded}, not to {found}: it holds another chain's or \
+		 another host's hits and records. Give this worker its own --data-dir (or move this one \
+		 away)"
+	)]
+	OtherIdentity { path: String, recorded: String, found: String },
 	#[error("no commitment for epoch {epoch} in this data directory")]
 	NoCommitment { epoch: u32 },
 	#[error("leaf index {index} is out of range: the commitment has {count} leaves")]
@@ -64,13 +81,16 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
 	move |source| StoreError::Io { path: path.display().to_string(), source }
 }
 
-/// Writes `bytes` to `path` atomically (temporary file, fsync, rename).
+/// Writes `bytes` to `path` atomically: a temporary file, fsynced, renamed over `path`, then the
+/// directory fsynced so the rename itself survives a power cut.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
 	let tmp = path.with_extension("tmp");
 	let mut f = File::create(&tmp).map_err(io_err(&tmp))?;
 	f.write_all(bytes).map_err(io_err(&tmp))?;
-	f.sync_data().map_err(io_err(&tmp))?;
-	fs::rename(&tmp, path).map_err(io_err(path))
+	f.sync_all().map_err(io_err(&tmp))?;
+	fs::rename(&tmp, path).map_err(io_err(path))?;
+	let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+	File::open(dir).and_then(|d| d.sync_all()).map_err(io_err(dir))
 }
 
 /// What the worker did on chain in one epoch.
@@ -105,6 +125,15 @@ pub struct JudgementRecord {
 	pub revealed: bool,
 }
 
+fn describe(id: &Identity) -> String {
+	format!(
+		"genesis {}, worker key {}, host {}",
+		id.genesis_hash,
+		id.worker_key,
+		id.host.as_deref().unwrap_or("not known yet")
+	)
+}
+
 /// `state.json`: the per-epoch record of what was done on chain.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -112,9 +141,81 @@ pub struct WorkerState {
 	pub epochs: BTreeMap<u32, EpochRecord>,
 }
 
+/// The one owner of `state.json`: the state is read once at open and kept in memory behind one
+/// lock; every change is written through ([`write_atomic`]) before it is visible. A corrupt file
+/// is an error ([`StoreError::CorruptState`]), never replaced.
+pub struct StateStore {
+	path: PathBuf,
+	state: std::sync::Mutex<WorkerState>,
+}
+
+impl StateStore {
+	/// Loads `path` (an absent file is an empty state).
+	pub fn open(path: PathBuf) -> Result<Self, StoreError> {
+		let state = match fs::read(&path) {
+			Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| StoreError::CorruptState {
+				path: path.display().to_string(),
+				reason: e.to_string(),
+			})?,
+			Err(e) if e.kind() == io::ErrorKind::NotFound => WorkerState::default(),
+			Err(e) => return Err(io_err(&path)(e)),
+		};
+		Ok(Self { path, state: std::sync::Mutex::new(state) })
+	}
+
+	fn lock(&self) -> std::sync::MutexGuard<'_, WorkerState> {
+		// Only `update` writes, and only after the file was written: a panic elsewhere cannot
+		// leave a half-changed state behind.
+		self.state.lock().unwrap_or_else(|p| p.into_inner())
+	}
+
+	/// Reads the state.
+	pub fn read<R>(&self, f: impl FnOnce(&WorkerState) -> R) -> R {
+		f(&self.lock())
+	}
+
+	/// The record of `epoch` (empty when there is none).
+	pub fn epoch(&self, epoch: u32) -> EpochRecord {
+		self.read(|s| s.epochs.get(&epoch).cloned().unwrap_or_default())
+	}
+
+	/// Changes the state with `f` and writes it; the change is kept only once it is on disk.
+	pub fn update<R>(&self, f: impl FnOnce(&mut WorkerState) -> R) -> Result<R, StoreError> {
+		let mut state = self.lock();
+		let mut next = state.clone();
+		let out = f(&mut next);
+		if next != *state {
+			let bytes = serde_json::to_vec_pretty(&next).expect("the state serializes; qed");
+			write_atomic(&self.path, &bytes)?;
+			*state = next;
+		}
+		Ok(out)
+	}
+
+	/// Forgets the epochs before `keep_from`.
+	pub fn prune(&self, keep_from: u32) -> Result<(), StoreError> {
+		self.update(|s| s.epochs.retain(|e, _| *e >= keep_from))
+	}
+}
+
+/// Whom a data directory belongs to (`identity.json`): its hits are the Sprint of one host on
+/// one chain, its records that host's commitments and its worker key's verdicts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Identity {
+	/// The chain's genesis hash (hex with 0x).
+	pub genesis_hash: String,
+	/// The worker key (SS58).
+	pub worker_key: String,
+	/// The host the worker key signs for (SS58), once the chain named it.
+	#[serde(default, skip_serializing_if = "Option::is_none")]
+	pub host: Option<String>,
+}
+
 /// A worker's data directory, locked for as long as this value lives.
 pub struct DataDir {
 	root: PathBuf,
+	state: StateStore,
 	_lock: File,
 }
 
@@ -134,7 +235,68 @@ impl DataDir {
 		if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
 			return Err(StoreError::Locked { path: root.display().to_string() });
 		}
-		Ok(Self { root: root.to_path_buf(), _lock: lock })
+		let state = StateStore::open(root.join("state.json"))?;
+		Ok(Self { root: root.to_path_buf(), state, _lock: lock })
+	}
+
+	/// The record of what was done on chain.
+	pub fn state(&self) -> &StateStore {
+		&self.state
+	}
+
+	fn identity_path(&self) -> PathBuf {
+		self.root.join("identity.json")
+	}
+
+	/// The identity recorded, if any.
+	pub fn identity(&self) -> Result<Option<Identity>, StoreError> {
+		let path = self.identity_path();
+		match fs::read(&path) {
+			Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+				StoreError::Corrupt { path: path.display().to_string(), reason: e.to_string() }
+			}),
+			Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+			Err(e) => Err(io_err(&path)(e)),
+		}
+	}
+
+	/// Binds the directory to `found` (written the first time), or refuses it when it belongs
+	/// to another chain, worker key or host ([`StoreError::OtherIdentity`]). A recorded identity
+	/// without a host takes `found`'s host.
+	pub fn bind(&self, found: &Identity) -> Result<(), StoreError> {
+		let recorded = self.identity()?;
+		let other = |recorded: &Identity, what: &str, r: &str, f: &str| StoreError::OtherIdentity {
+			path: self.root.display().to_string(),
+			recorded: format!(
+				"{what} {r} (recorded in identity.json, with {})",
+				describe(recorded)
+			),
+			found: format!("{what} {f}"),
+		};
+		let merged = match recorded {
+			None => found.clone(),
+			Some(r) => {
+				if r.genesis_hash != found.genesis_hash {
+					return Err(other(
+						&r,
+						"the chain with genesis",
+						&r.genesis_hash,
+						&found.genesis_hash,
+					));
+				}
+				if r.worker_key != found.worker_key {
+					return Err(other(&r, "worker key", &r.worker_key, &found.worker_key));
+				}
+				match (&r.host, &found.host) {
+					(Some(a), Some(b)) if a != b => return Err(other(&r, "host", a, b)),
+					(Some(_), _) => return Ok(()),
+					(None, None) => return Ok(()),
+					(None, Some(_)) => found.clone(),
+				}
+			},
+		};
+		let bytes = serde_json::to_vec_pretty(&merged).expect("an identity serializes; qed");
+		write_atomic(&self.identity_path(), &bytes)
 	}
 
 	pub fn root(&self) -> &Path {
@@ -146,29 +308,6 @@ impl DataDir {
 		let dir = self.root.join("epochs").join(epoch.to_string());
 		fs::create_dir_all(&dir).map_err(io_err(&dir))?;
 		Ok(dir)
-	}
-
-	fn state_path(&self) -> PathBuf {
-		self.root.join("state.json")
-	}
-
-	/// The state (empty when none was saved yet).
-	pub fn load_state(&self) -> Result<WorkerState, StoreError> {
-		let path = self.state_path();
-		match fs::read(&path) {
-			Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt {
-				path: path.display().to_string(),
-				reason: e.to_string(),
-			}),
-			Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(WorkerState::default()),
-			Err(e) => Err(io_err(&path)(e)),
-		}
-	}
-
-	/// Saves the state atomically.
-	pub fn save_state(&self, state: &WorkerState) -> Result<(), StoreError> {
-		let bytes = serde_json::to_vec_pretty(state).expect("the state serializes; qed");
-		write_atomic(&self.state_path(), &bytes)
 	}
 
 	/// Device `device`'s hit log of `epoch`.
@@ -277,12 +416,7 @@ impl DataDir {
 				removed.push(epoch);
 			}
 		}
-		let mut state = self.load_state()?;
-		let before = state.epochs.len();
-		state.epochs.retain(|e, _| *e >= keep_from);
-		if state.epochs.len() != before {
-			self.save_state(&state)?;
-		}
+		self.state.prune(keep_from)?;
 		Ok(removed)
 	}
 }
@@ -573,17 +707,74 @@ mod tests {
 	fn state_round_trips_and_prune_keeps_recent_epochs() {
 		let dir = temp_dir("state");
 		let data = DataDir::open(&dir).unwrap();
-		assert_eq!(data.load_state().unwrap(), WorkerState::default());
-		let mut state = WorkerState::default();
+		assert_eq!(data.state().read(|s| s.clone()), WorkerState::default());
+		assert!(!dir.join("state.json").exists(), "nothing written before a change");
 		for e in [3, 4, 5] {
 			data.epoch_dir(e).unwrap();
-			state.epochs.entry(e).or_default().committed = Some(("ab".into(), e as u64));
+			data.state()
+				.update(|s| {
+					s.epochs.entry(e).or_default().committed = Some(("ab".into(), e as u64))
+				})
+				.unwrap();
 		}
-		data.save_state(&state).unwrap();
-		assert_eq!(data.load_state().unwrap(), state);
+		let state = data.state().read(|s| s.clone());
+		assert_eq!(data.state().epoch(4).committed, Some(("ab".into(), 4)));
 		assert_eq!(data.prune(4).unwrap(), vec![3]);
 		assert_eq!(data.epochs().unwrap(), vec![4, 5]);
-		assert_eq!(data.load_state().unwrap().epochs.keys().copied().collect::<Vec<_>>(), [4, 5]);
+		drop(data);
+		// What was written is what a restart reads.
+		let data = DataDir::open(&dir).unwrap();
+		let mut expected = state;
+		expected.epochs.remove(&3);
+		assert_eq!(data.state().read(|s| s.clone()), expected);
+		assert!(!dir.join("state.tmp").exists());
+		drop(data);
+		fs::remove_dir_all(&dir).unwrap();
+	}
+
+	#[test]
+	fn a_corrupt_state_is_reported_with_what_to_do_and_left_alone() {
+		let dir = temp_dir("corrupt");
+		fs::create_dir_all(&dir).unwrap();
+		fs::write(dir.join("state.json"), b"{\"epochs\": {\"7\": {\"committed\": [").unwrap();
+		let e = DataDir::open(&dir).err().expect("a corrupt state.json is refused");
+		assert!(matches!(e, StoreError::CorruptState { .. }), "{e}");
+		let text = e.to_string();
+		assert!(text.contains("state.json") && text.contains("Restore it from a backup"), "{text}");
+		assert_eq!(
+			fs::read(dir.join("state.json")).unwrap(),
+			b"{\"epochs\": {\"7\": {\"committed\": ["
+		);
+		fs::remove_dir_all(&dir).unwrap();
+	}
+
+	#[test]
+	fn a_directory_of_another_chain_key_or_host_is_refused() {
+		let dir = temp_dir("identity");
+		let data = DataDir::open(&dir).unwrap();
+		let id = |genesis: &str, key: &str, host: Option<&str>| Identity {
+			genesis_hash: genesis.into(),
+			worker_key: key.into(),
+			host: host.map(Into::into),
+		};
+		assert_eq!(data.identity().unwrap(), None);
+		data.bind(&id("0xaa", "5Worker", None)).unwrap();
+		// The host is learnt later and recorded then; the same identity binds again.
+		data.bind(&id("0xaa", "5Worker", Some("5Host"))).unwrap();
+		data.bind(&id("0xaa", "5Worker", Some("5Host"))).unwrap();
+		data.bind(&id("0xaa", "5Worker", None)).unwrap();
+		assert_eq!(data.identity().unwrap(), Some(id("0xaa", "5Worker", Some("5Host"))));
+		for (other, what) in [
+			(id("0xbb", "5Worker", Some("5Host")), "genesis 0xbb"),
+			(id("0xaa", "5Other", None), "worker key 5Other"),
+			(id("0xaa", "5Worker", Some("5Else")), "host 5Else"),
+		] {
+			let e = data.bind(&other).unwrap_err();
+			assert!(matches!(e, StoreError::OtherIdentity { .. }));
+			assert!(e.to_string().contains(what) && e.to_string().contains("--data-dir"), "{e}");
+		}
+		assert_eq!(data.identity().unwrap(), Some(id("0xaa", "5Worker", Some("5Host"))));
+		drop(data);
 		fs::remove_dir_all(&dir).unwrap();
 	}
 }

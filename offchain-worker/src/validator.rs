@@ -4,10 +4,7 @@
 //! The retries across the Validation window, and the verdict for a host that never answered,
 //! are the worker loop's ([`crate::worker`]); this module judges one answer.
 
-use std::{
-	sync::{Arc, Mutex},
-	time::Duration,
-};
+use std::{sync::Arc, time::Duration};
 
 use bytes::Bytes;
 use codec::Decode;
@@ -16,7 +13,7 @@ use gonka_kernels::{
 	merkle::{Hash, MAX_SAMPLE_PROOF_BYTES},
 	sample_indices,
 	validation::{check_bit, confirms_hit},
-	Backend, Fault, FraudTest, HostKey, SampleProof, Seed, Verdict,
+	Fault, FraudTest, HostKey, SampleProof, Seed, Verdict,
 };
 use http_body_util::{BodyExt, Empty, Limited};
 use hyper_util::{
@@ -24,8 +21,7 @@ use hyper_util::{
 	rt::TokioExecutor,
 };
 
-/// A backend shared by the Sprint and the validator (one at a time).
-pub type SharedBackend = Arc<Mutex<Box<dyn Backend>>>;
+pub use crate::backend::SharedBackend;
 
 /// Why a host's proofs could not be had. All of these are retried; a host that never gives a
 /// usable answer is judged `Unreachable` at the end of the window (PROTOCOL §6: not accepted,
@@ -368,15 +364,19 @@ pub fn judge_proofs(
 	// what every other validator that samples it computes too.
 	let mut distance: std::collections::HashMap<u64, f32> = std::collections::HashMap::new();
 	if !audit.verified.is_empty() {
-		let mut backend = backend.lock().map_err(|_| "the backend panicked earlier".to_string())?;
-		let batch = backend.batch_size().max(1);
-		for chunk in audit.verified.chunks(batch) {
-			let nonces: Vec<u64> = chunk.iter().map(|(_, n)| *n).collect();
-			let distances = backend
-				.distances(&judging.seed, &host.host, &nonces)
-				.map_err(|e| format!("re-computing distances: {e}"))?;
-			distance.extend(chunk.iter().map(|(i, _)| *i).zip(distances));
-		}
+		backend
+			.with(|backend| {
+				let batch = backend.batch_size().max(1);
+				for chunk in audit.verified.chunks(batch) {
+					let nonces: Vec<u64> = chunk.iter().map(|(_, n)| *n).collect();
+					let distances = backend
+						.distances(&judging.seed, &host.host, &nonces)
+						.map_err(|e| format!("re-computing distances: {e}"))?;
+					distance.extend(chunk.iter().map(|(i, _)| *i).zip(distances));
+				}
+				Ok(())
+			})
+			.map_err(|e| e.to_string())?;
 	}
 	let bits: Vec<bool> = requested
 		.iter()
@@ -392,8 +392,7 @@ pub fn judge_proofs(
 			bits,
 		});
 	}
-	let r_target =
-		backend.lock().map_err(|_| "the backend panicked earlier".to_string())?.config().r_target();
+	let r_target = backend.model().r_target();
 	let mismatches = audit
 		.to_recompute
 		.iter()
@@ -422,8 +421,10 @@ pub struct Judged {
 /// handed to `on_judged` at the end of its round; the others are fetched again after a pause
 /// (1 s doubling to 5 s, cut short when the window closes). When `give_up()` says the window is
 /// closing, every host still without a usable answer is judged `Unreachable` at once, without
-/// another fetch, so its verdict can still be included. Returns when every host was handed over (or `on_judged`
-/// failed: its error).
+/// another fetch, so its verdict can still be included — unless its last attempt failed on
+/// this worker's own backend ([`FetchError::LocalBackend`]): no vote is cast on such a host (an
+/// own failure is never a peer's fault). Returns those hosts with the failure, once every other
+/// host was handed over (or `on_judged`'s error).
 pub async fn judge_hosts<G, F, Fut>(
 	client: &ProofClient,
 	backend: &SharedBackend,
@@ -431,37 +432,46 @@ pub async fn judge_hosts<G, F, Fut>(
 	hosts: Vec<HostToJudge>,
 	mut give_up: G,
 	mut on_judged: F,
-) -> Result<(), String>
+) -> Result<Vec<(HostToJudge, String)>, String>
 where
 	G: FnMut() -> bool,
 	F: FnMut(Vec<Judged>) -> Fut,
 	Fut: std::future::Future<Output = Result<(), String>>,
 {
-	let mut pending: Vec<(HostToJudge, u32, Option<String>)> =
-		hosts.into_iter().map(|h| (h, 0, None)).collect();
+	// (host, attempts, last error, whether the last error was this worker's own)
+	let mut pending: Vec<(HostToJudge, u32, Option<String>, bool)> =
+		hosts.into_iter().map(|h| (h, 0, None, false)).collect();
 	let mut delay = Duration::from_secs(1);
 	let mut first = true;
 	while !pending.is_empty() {
 		// Every host gets one attempt; after that, once the window is closing, whoever gave no
 		// usable answer is judged at once, so the verdicts still reach the chain.
 		if !first && give_up() {
-			let unreachable = pending
-				.drain(..)
-				.map(|(host, attempts, last_error)| Judged {
+			let (own, unreachable): (Vec<_>, Vec<_>) =
+				pending.drain(..).partition(|(_, _, _, own)| *own);
+			let unreachable = unreachable
+				.into_iter()
+				.map(|(host, attempts, last_error, _)| Judged {
 					host,
 					verdict: Verdict::Unreachable,
 					judgement: None,
 					attempts,
 					last_error,
 				})
-				.collect();
-			return on_judged(unreachable).await;
+				.collect::<Vec<_>>();
+			if !unreachable.is_empty() {
+				on_judged(unreachable).await?;
+			}
+			return Ok(own
+				.into_iter()
+				.map(|(host, _, last, _)| (host, last.unwrap_or_default()))
+				.collect());
 		}
 		first = false;
 		let slots = Arc::new(tokio::sync::Semaphore::new(8));
 		let handles: Vec<_> = pending
 			.iter()
-			.map(|(h, _, _)| {
+			.map(|(h, _, _, _)| {
 				let (client, backend, judging, h) =
 					(client.clone(), backend.clone(), judging.clone(), h.clone());
 				let slots = slots.clone();
@@ -473,7 +483,7 @@ where
 			.collect();
 		let mut ready = Vec::new();
 		let mut still = Vec::new();
-		for ((host, attempts, last), handle) in pending.into_iter().zip(handles) {
+		for ((host, attempts, last, _), handle) in pending.into_iter().zip(handles) {
 			let result = handle
 				.await
 				.unwrap_or_else(|e| Err(FetchError::LocalBackend { reason: e.to_string() }));
@@ -493,7 +503,8 @@ where
 						hex::encode(host.host),
 						attempts + 1
 					);
-					still.push((host, attempts + 1, Some(e.to_string())));
+					let own = matches!(e, FetchError::LocalBackend { .. });
+					still.push((host, attempts + 1, Some(e.to_string()), own));
 				},
 			}
 		}
@@ -510,7 +521,7 @@ where
 			delay = (delay * 2).min(Duration::from_secs(5));
 		}
 	}
-	Ok(())
+	Ok(Vec::new())
 }
 
 /// Fetches and judges one host once. `Err` is a failed fetch, to be retried.

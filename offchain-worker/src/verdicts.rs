@@ -6,7 +6,7 @@
 //! salt would cost the validator its seats). Both steps are checked against the chain
 //! (`SprintApi::verdict_status`) before anything is sent again.
 
-use std::sync::{atomic::Ordering::Relaxed, Mutex};
+use std::sync::atomic::Ordering::Relaxed;
 
 use gonka_runtime::{AccountId, RuntimeCall};
 use pallet_sprint::{sampling, CheckBits, VerdictReveal};
@@ -30,7 +30,6 @@ pub struct VerdictDuty<'a> {
 	/// The runtime's `MaxVerdictBatch`.
 	pub max_batch: usize,
 	pub submit_lock: &'a tokio::sync::Mutex<()>,
-	pub state_lock: &'a Mutex<()>,
 }
 
 /// 32 unpredictable bytes from the operating system.
@@ -80,14 +79,16 @@ impl VerdictDuty<'_> {
 		&self,
 		records: Vec<(AccountId, JudgementRecord)>,
 	) -> Result<Vec<(AccountId, JudgementRecord)>, String> {
-		let _g = self.state_lock.lock().expect("not poisoned");
-		let mut state = self.data.load_state().map_err(|e| e.to_string())?;
-		let epoch = state.epochs.entry(self.epoch).or_default();
-		for (host, record) in records {
-			epoch.judgements.entry(host.to_ss58check()).or_insert(record);
-		}
-		self.data.save_state(&state).map_err(|e| e.to_string())?;
-		Ok(self.pending(&state, |r| !r.committed))
+		let store = self.data.state();
+		store
+			.update(|state| {
+				let epoch = state.epochs.entry(self.epoch).or_default();
+				for (host, record) in records {
+					epoch.judgements.entry(host.to_ss58check()).or_insert(record);
+				}
+			})
+			.map_err(|e| e.to_string())?;
+		Ok(store.read(|state| self.pending(state, |r| !r.committed)))
 	}
 
 	fn pending(
@@ -113,16 +114,18 @@ impl VerdictDuty<'_> {
 		hosts: &[AccountId],
 		update: impl Fn(&mut JudgementRecord),
 	) -> Result<(), String> {
-		let _g = self.state_lock.lock().expect("not poisoned");
-		let mut state = self.data.load_state().map_err(|e| e.to_string())?;
-		if let Some(epoch) = state.epochs.get_mut(&self.epoch) {
-			for host in hosts {
-				if let Some(r) = epoch.judgements.get_mut(&host.to_ss58check()) {
-					update(r);
+		self.data
+			.state()
+			.update(|state| {
+				if let Some(epoch) = state.epochs.get_mut(&self.epoch) {
+					for host in hosts {
+						if let Some(r) = epoch.judgements.get_mut(&host.to_ss58check()) {
+							update(r);
+						}
+					}
 				}
-			}
-		}
-		self.data.save_state(&state).map_err(|e| e.to_string())
+			})
+			.map_err(|e| e.to_string())
 	}
 
 	/// Signs and sends `call` (one extrinsic of the worker key at a time) and waits for its
@@ -204,19 +207,13 @@ impl VerdictDuty<'_> {
 
 	/// Whether every saved verdict of the epoch was committed.
 	pub fn all_committed(&self, hosts: &[AccountId]) -> bool {
-		let _g = self.state_lock.lock().expect("not poisoned");
-		let Ok(state) = self.data.load_state() else { return false };
-		let Some(epoch) = state.epochs.get(&self.epoch) else { return hosts.is_empty() };
+		let epoch = self.data.state().epoch(self.epoch);
 		hosts.iter().all(|h| epoch.judgements.get(&h.to_ss58check()).is_some_and(|r| r.committed))
 	}
 
 	/// Reveals every committed verdict not yet revealed; returns how many are left (0: done).
 	pub async fn reveal(&self) -> Result<usize, String> {
-		let records = {
-			let _g = self.state_lock.lock().expect("not poisoned");
-			let state = self.data.load_state().map_err(|e| e.to_string())?;
-			self.pending(&state, |r| !r.revealed)
-		};
+		let records = self.data.state().read(|state| self.pending(state, |r| !r.revealed));
 		let mut to_send = Vec::new();
 		let mut already = Vec::new();
 		for (host, r) in records {

@@ -17,9 +17,18 @@
 //!   window and judged `Unreachable` only `GIVE_UP_BLOCKS` before it closes.
 //! * **Reveal**: every committed verdict is revealed with its check bits and salt.
 //!
-//! What was done on chain is recorded in `state.json` and checked against the chain before any
-//! extrinsic, so neither a restart nor a reconnection acts twice on an epoch. A lost node
-//! connection is retried with backoff (1 s doubling to 5 s) for as long as the worker runs.
+//! What was done on chain is recorded in `state.json` ([`crate::store::StateStore`]) and checked
+//! against the chain before any extrinsic, so neither a restart nor a reconnection acts twice on
+//! an epoch. A lost node connection is retried with backoff (1 s doubling to 5 s) for as long as
+//! the worker runs; so is one that goes quiet: WebSocket pings find a dead link within
+//! [`crate::chain::KEEP_ALIVE_LIMIT`], and no new best block within `stall_timeout` counts as a
+//! stalled connection. A node that is still syncing is waited for before any work.
+//!
+//! Start-up checks every setting before anything runs — the proof server's limits, each
+//! device's backend, the listen address, the node (within `startup_timeout`), the data
+//! directory's chain and key ([`crate::store::Identity`]), the worker key's registration — and
+//! stops with the reason. After start-up, problems are reported on `/health`
+//! ([`crate::health::Health`]) and the worker goes on.
 
 use std::{
 	collections::BTreeMap,
@@ -28,7 +37,7 @@ use std::{
 	path::PathBuf,
 	sync::{
 		atomic::{AtomicBool, AtomicU64, Ordering::Relaxed},
-		Arc, Mutex,
+		Arc,
 	},
 	time::{Duration, Instant},
 };
@@ -42,11 +51,13 @@ use polkadot_sdk::sp_core::{crypto::Ss58Codec, Pair};
 use tokio::sync::watch;
 
 use crate::{
+	backend::{BackendCell, BackendFactory, BackendFailure},
 	chain::{ChainClient, ChainError, WaitFor},
+	health::{component, Health},
 	keys::WorkerKey,
 	metrics::Metrics,
-	server::{ServerLimits, ServerState},
-	store::{DataDir, StoreError},
+	server::{LimitError, ServerLimits, ServerState},
+	store::{DataDir, Identity, StoreError},
 	validator::{judge_hosts, HostToJudge, Judging, ProofClient, SharedBackend},
 	verdicts::{self, VerdictDuty},
 };
@@ -113,18 +124,59 @@ pub struct WorkerConfig {
 	/// Fetch proofs from loopback, private, link-local and multicast addresses too (PROTOCOL
 	/// §1 forbids it on a live network: development networks and tests only).
 	pub allow_private_endpoints: bool,
+	/// No new best block for this long: the connection is treated as dead and made again.
+	pub stall_timeout: Duration,
+	/// How long start-up waits for the node to answer before it gives up.
+	pub startup_timeout: Duration,
 	pub cheat: Option<Cheat>,
 }
 
-/// Why the worker stopped.
+/// The stall timeout by default: ten 6-second blocks.
+pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long start-up waits for the node by default.
+pub const DEFAULT_STARTUP_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Why the worker stopped (or would not start).
 #[derive(Debug, thiserror::Error)]
 pub enum WorkerError {
 	#[error(transparent)]
 	Store(#[from] StoreError),
+	#[error(transparent)]
+	Limits(#[from] LimitError),
 	#[error("cannot listen on {addr}: {source} (is another worker using the port? pick --listen)")]
 	Listen { addr: SocketAddr, source: std::io::Error },
-	#[error("backend: {0}")]
-	Backend(String),
+	#[error("{0}")]
+	Backend(#[from] BackendFailure),
+	#[error("no devices: pass --devices (`cpu`, or `cuda:0,cuda:1` with --backend torch)")]
+	NoDevices,
+	#[error(
+		"cannot reach the node {url} within {after:?}: {source} (is gonka-node running, and is \
+		 --node its WebSocket RPC?)"
+	)]
+	NodeUnreachable { url: String, after: Duration, source: ChainError },
+	#[error("start-up check at {url}: {source}")]
+	Chain { url: String, source: ChainError },
+	#[error(
+		"worker key {worker_key} is not any host's worker key on the chain at {url}: register \
+		 it first (`gonka-worker register`, or sprint.register_host in Polkadot.js apps with the \
+		 proof of `gonka-worker key proof`), then start the worker"
+	)]
+	NotRegistered { worker_key: String, url: String },
+}
+
+/// Why one connection's follow loop ended.
+enum Stop {
+	/// The connection failed: connect again.
+	Retry(ChainError),
+	/// Going on would do harm (another chain's data directory): stop the worker.
+	Fatal(WorkerError),
+}
+
+impl From<ChainError> for Stop {
+	fn from(e: ChainError) -> Self {
+		Stop::Retry(e)
+	}
 }
 
 struct MiningTask {
@@ -149,7 +201,9 @@ struct Worker {
 	best_tx: watch::Sender<u32>,
 	/// One extrinsic of the worker key at a time (their nonces come from the node).
 	submit_lock: Arc<tokio::sync::Mutex<()>>,
-	state_lock: Arc<Mutex<()>>,
+	health: Arc<Health>,
+	/// Set when a check in the loop finds that going on would do harm.
+	fatal: Option<WorkerError>,
 	host: Option<AccountId>,
 	/// The sprint parameters of `last_epoch`.
 	params: Option<pallet_sprint::SprintParams<gonka_runtime::Balance>>,
@@ -168,9 +222,19 @@ pub async fn run(
 	key: WorkerKey,
 	shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), WorkerError> {
+	config.server_limits.validate()?;
 	let data = Arc::new(DataDir::open(&config.data_dir)?);
 	let metrics = Arc::new(Metrics::default());
+	let health = Arc::new(Health::starting(component::NODE, "not connected to the node yet"));
 	let worker_account: AccountId = key.pair().public().into();
+	// Every device's backend must build (on the smallest model) before anything else runs: a
+	// missing torch build or an invisible GPU is an error now, not at the first Sprint.
+	for device in &config.devices {
+		backend_cell(&config, device, ModelConfig::tiny(), health.clone())?;
+	}
+	if config.devices.is_empty() {
+		return Err(WorkerError::NoDevices);
+	}
 	let listener = tokio::net::TcpListener::bind(config.listen)
 		.await
 		.map_err(|source| WorkerError::Listen { addr: config.listen, source })?;
@@ -187,7 +251,8 @@ pub async fn run(
 		metrics.clone(),
 		config.server_limits.clone(),
 		serde_json::json!({ "workerKey": worker_account.to_ss58check() }),
-	);
+	)
+	.with_health(health.clone());
 	let mut server_stop = stop_rx.clone();
 	let server = tokio::spawn(async move {
 		let stopped = async move {
@@ -214,7 +279,8 @@ pub async fn run(
 		reveal_task: None,
 		best_tx,
 		submit_lock: Arc::default(),
-		state_lock: Arc::default(),
+		health,
+		fatal: None,
 		host: None,
 		params: None,
 		last_epoch: None,
@@ -223,36 +289,15 @@ pub async fn run(
 	};
 
 	tokio::pin!(shutdown);
-	let mut backoff = Duration::from_secs(1);
-	loop {
-		let started = Instant::now();
-		let outcome = tokio::select! {
-			_ = &mut shutdown => break,
-			r = worker.follow() => r,
-		};
-		worker.metrics.connected.store(0, Relaxed);
-		if started.elapsed() > MAX_RECONNECT_BACKOFF * 6 {
-			backoff = Duration::from_secs(1);
-		}
-		match outcome {
-			Ok(()) => tracing::warn!(
-				target: "gonka::worker",
-				"the node {} closed the head subscription; reconnecting in {backoff:?}",
-				worker.config.node_url
-			),
-			Err(e) => tracing::warn!(
-				target: "gonka::worker",
-				"lost the node {}: {e}; reconnecting in {backoff:?}",
-				worker.config.node_url
-			),
-		}
-		tokio::select! {
-			_ = &mut shutdown => break,
-			_ = tokio::time::sleep(backoff) => {},
-		}
-		worker.metrics.reconnects.fetch_add(1, Relaxed);
-		backoff = (backoff * 2).min(MAX_RECONNECT_BACKOFF);
-	}
+	let checked = tokio::select! {
+		_ = &mut shutdown => None,
+		r = worker.startup_check() => Some(r),
+	};
+	let outcome = match checked {
+		None => Ok(()),
+		Some(Err(e)) => Err(e),
+		Some(Ok(())) => worker.follow_with_reconnects(shutdown.as_mut()).await,
+	};
 
 	tracing::info!(target: "gonka::worker", "stopping: saving the Sprint's hits");
 	if let Some(task) = worker.mining.take() {
@@ -261,34 +306,231 @@ pub async fn run(
 	}
 	let _ = stop_tx.send(true);
 	let _ = server.await;
-	Ok(())
+	outcome
+}
+
+/// A cell for `device`'s backend on `model`, as `config` says (built once now).
+fn backend_cell(
+	config: &WorkerConfig,
+	device: &str,
+	model: ModelConfig,
+	health: Arc<Health>,
+) -> Result<BackendCell, BackendFailure> {
+	let factory = backend_factory(config.backend, device, config.threads, model)
+		.map_err(|reason| BackendFailure::Build { device: device.to_string(), reason })?;
+	BackendCell::new(device, model, factory, health)
+}
+
+/// How `device`'s backend of `kind` is built for `model`.
+fn backend_factory(
+	kind: BackendKind,
+	device: &str,
+	threads: usize,
+	model: ModelConfig,
+) -> Result<BackendFactory, String> {
+	match kind {
+		BackendKind::Cpu => {
+			if device != "cpu" {
+				return Err(format!("the cpu backend runs on device `cpu`, not `{device}`"));
+			}
+			Ok(Box::new(move || {
+				CpuBackend::with_threads(model, threads)
+					.map(|b| Box::new(b) as Box<dyn Backend>)
+					.map_err(|e| e.to_string())
+			}))
+		},
+		#[cfg(feature = "torch")]
+		BackendKind::Torch => {
+			let d = gonka_kernels::torch::TorchDevice::parse(device).ok_or_else(|| {
+				format!("`{device}` is not a torch device (auto, cpu, cuda, cuda:N)")
+			})?;
+			Ok(Box::new(move || {
+				let search =
+					gonka_kernels::TorchBackend::new(model, d).map_err(|e| e.to_string())?;
+				if search.precision() == gonka_kernels::torch::Precision::F32 {
+					return Ok(Box::new(search) as Box<dyn Backend>);
+				}
+				// PROTOCOL §4.5: a bf16 search, every candidate confirmed in f32 on the same
+				// device (libtorch's default keeps TF32 off) before it is a hit.
+				let confirm = gonka_kernels::TorchBackend::with_precision(
+					model,
+					search.device(),
+					gonka_kernels::torch::Precision::F32,
+				)
+				.map_err(|e| e.to_string())?;
+				let confirmed = gonka_kernels::Confirmed::new(
+					search,
+					confirm,
+					gonka_kernels::torch::BF16_SEARCH_MARGIN,
+				)
+				.map_err(|e| e.to_string())?;
+				Ok(Box::new(confirmed) as Box<dyn Backend>)
+			}))
+		},
+		#[cfg(not(feature = "torch"))]
+		BackendKind::Torch => Err("this gonka-worker was built without the torch backend; rebuild \
+		                           with `--features torch` or use --backend cpu"
+			.into()),
+	}
 }
 
 impl Worker {
+	/// Follows the chain, reconnecting with backoff after each lost or stalled connection,
+	/// until `shutdown` resolves (`Ok`) or a check finds that going on would do harm (`Err`).
+	async fn follow_with_reconnects(
+		&mut self,
+		mut shutdown: std::pin::Pin<&mut impl std::future::Future<Output = ()>>,
+	) -> Result<(), WorkerError> {
+		let mut backoff = Duration::from_secs(1);
+		loop {
+			let started = Instant::now();
+			let followed = tokio::select! {
+				_ = &mut shutdown => return Ok(()),
+				r = self.follow() => r,
+			};
+			self.metrics.connected.store(0, Relaxed);
+			if started.elapsed() > MAX_RECONNECT_BACKOFF * 6 {
+				backoff = Duration::from_secs(1);
+			}
+			let url = self.config.node_url.clone();
+			match followed {
+				Ok(()) => {
+					tracing::warn!(
+						target: "gonka::worker",
+						"the node {url} closed the head subscription; reconnecting in {backoff:?}"
+					);
+					self.health.set(
+						component::NODE,
+						format!("the node {url} closed the head subscription"),
+					);
+				},
+				Err(Stop::Retry(e)) => {
+					tracing::warn!(
+						target: "gonka::worker",
+						"lost the node {url}: {e}; reconnecting in {backoff:?}"
+					);
+					self.health.set(component::NODE, format!("lost the node {url}: {e}"));
+				},
+				Err(Stop::Fatal(e)) => return Err(e),
+			}
+			tokio::select! {
+				_ = &mut shutdown => return Ok(()),
+				_ = tokio::time::sleep(backoff) => {},
+			}
+			self.metrics.reconnects.fetch_add(1, Relaxed);
+			backoff = (backoff * 2).min(MAX_RECONNECT_BACKOFF);
+		}
+	}
+
+	/// Start-up: the node reachable within `startup_timeout` and synced, the data directory
+	/// bound to its chain and this worker key, the key registered.
+	async fn startup_check(&mut self) -> Result<(), WorkerError> {
+		let url = self.config.node_url.clone();
+		let deadline = Instant::now() + self.config.startup_timeout;
+		let client = loop {
+			match ChainClient::connect(&url).await {
+				Ok(c) => break c,
+				Err(source @ ChainError::WrongChain { .. }) => {
+					return Err(WorkerError::Chain { url, source })
+				},
+				Err(source) if Instant::now() >= deadline => {
+					let after = self.config.startup_timeout;
+					return Err(WorkerError::NodeUnreachable { url, after, source });
+				},
+				Err(e) => {
+					tracing::info!(target: "gonka::worker", "waiting for the node {url}: {e}");
+					tokio::time::sleep(Duration::from_secs(1)).await;
+				},
+			}
+		};
+		let chain = |source| WorkerError::Chain { url: url.clone(), source };
+		self.wait_synced(&client).await.map_err(chain)?;
+		self.bind(&client, None).map_err(WorkerError::Store)?;
+		let Some(host) = client.host_of_worker(&self.worker_account, None).await.map_err(chain)?
+		else {
+			return Err(WorkerError::NotRegistered {
+				worker_key: self.worker_account.to_ss58check(),
+				url,
+			});
+		};
+		self.bind(&client, Some(&host)).map_err(WorkerError::Store)?;
+		tracing::info!(
+			target: "gonka::worker",
+			"start-up checks passed: node {url}, genesis {:?}, host {}",
+			client.genesis_hash(),
+			host.to_ss58check()
+		);
+		Ok(())
+	}
+
+	/// Records (or checks) whom the data directory belongs to.
+	fn bind(&self, client: &ChainClient, host: Option<&AccountId>) -> Result<(), StoreError> {
+		self.data.bind(&Identity {
+			genesis_hash: format!("{:?}", client.genesis_hash()),
+			worker_key: self.worker_account.to_ss58check(),
+			host: host.map(|h| h.to_ss58check()),
+		})
+	}
+
+	/// Returns once the node says it is not syncing (checked every 5 s, reported on `/health`).
+	async fn wait_synced(&self, client: &ChainClient) -> Result<(), ChainError> {
+		loop {
+			let state = client.node_health().await?;
+			if !state.is_syncing {
+				self.health.clear(component::CHAIN);
+				return Ok(());
+			}
+			let best = client.header(None).await.map(|h| h.number).unwrap_or_default();
+			let reason = format!(
+				"the node {} is syncing (at block #{best}, {} peers); waiting until it is synced",
+				self.config.node_url, state.peers
+			);
+			tracing::info!(target: "gonka::worker", "{reason}");
+			self.health.set(component::CHAIN, reason);
+			tokio::time::sleep(Duration::from_secs(5)).await;
+		}
+	}
+
 	/// Connects, subscribes to new and finalized heads, and handles each new head until the
-	/// connection fails.
-	async fn follow(&mut self) -> Result<(), ChainError> {
+	/// connection fails or stalls.
+	async fn follow(&mut self) -> Result<(), Stop> {
 		let client = Arc::new(ChainClient::connect(&self.config.node_url).await?);
+		self.bind(&client, None).map_err(|e| Stop::Fatal(e.into()))?;
+		self.wait_synced(&client).await?;
 		let mut heads = client.subscribe_new_heads().await?;
 		let mut finalized = client.subscribe_finalized_heads().await?;
 		self.metrics.connected.store(1, Relaxed);
+		self.health.clear(component::NODE);
 		tracing::info!(target: "gonka::worker", "following {}", self.config.node_url);
 		self.last_epoch = None;
 		let parse = |method: &str, e: serde_json::Error| ChainError::Rpc {
 			method: method.into(),
 			source: jsonrpsee::core::ClientError::ParseError(e),
 		};
+		let stall = self.config.stall_timeout;
+		let stalled = tokio::time::sleep(stall);
+		tokio::pin!(stalled);
 		loop {
 			tokio::select! {
+				() = &mut stalled => {
+					let e = ChainError::Stalled { url: self.config.node_url.clone(), after: stall };
+					self.health.set(component::CHAIN, e.to_string());
+					return Err(Stop::Retry(e));
+				},
 				header = heads.next() => {
 					let Some(header) = header else { return Ok(()) };
 					let header = header.map_err(|e| parse("chain_subscribeNewHeads", e))?;
+					stalled.as_mut().reset(tokio::time::Instant::now() + stall);
+					self.health.clear(component::CHAIN);
 					let hash = ChainClient::header_hash(&header);
 					if let Err(e) = self.on_block(&client, header.number, hash).await {
 						if !client.is_connected() {
-							return Err(e);
+							return Err(Stop::Retry(e));
 						}
 						tracing::warn!(target: "gonka::worker", "block #{}: {e}", header.number);
+					}
+					if let Some(e) = self.fatal.take() {
+						return Err(Stop::Fatal(e));
 					}
 				},
 				header = finalized.next() => {
@@ -401,7 +643,7 @@ impl Worker {
 		let max_batch: u32 = client.constant("Sprint", "MaxVerdictBatch").await?;
 		let (client, data, metrics) = (client.clone(), self.data.clone(), self.metrics.clone());
 		let (key, host) = (self.key.pair().clone(), host.clone());
-		let (submit_lock, state_lock) = (self.submit_lock.clone(), self.state_lock.clone());
+		let submit_lock = self.submit_lock.clone();
 		let handle = tokio::spawn(async move {
 			let duty = VerdictDuty {
 				client: &client,
@@ -412,7 +654,6 @@ impl Worker {
 				epoch,
 				max_batch: max_batch as usize,
 				submit_lock: &submit_lock,
-				state_lock: &state_lock,
 			};
 			let sent = duty.reveal().await;
 			if let Err(e) = &sent {
@@ -431,13 +672,27 @@ impl Worker {
 		hash: gonka_runtime::Hash,
 	) -> Result<(), ChainError> {
 		let host = client.host_of_worker(&self.worker_account, Some(hash)).await?;
-		if host.is_none() && self.last_epoch != Some(info.epoch) {
-			tracing::warn!(
-				target: "gonka::worker",
-				"worker key {} is not any host's worker key on this chain: register it with \
-				 `gonka-worker register` (or sprint.register_host) — waiting",
-				self.worker_account.to_ss58check()
-			);
+		match &host {
+			None => {
+				let reason = format!(
+					"worker key {} is not any host's worker key on this chain: register it with \
+					 `gonka-worker register` (or sprint.register_host) — waiting",
+					self.worker_account.to_ss58check()
+				);
+				if self.last_epoch != Some(info.epoch) {
+					tracing::warn!(target: "gonka::worker", "{reason}");
+				}
+				self.health.set(component::KEY, reason);
+			},
+			Some(host) => {
+				self.health.clear(component::KEY);
+				// The hits and records of this directory are one host's: another host's key
+				// rotated onto this worker key must start from its own directory.
+				if let Err(e) = self.bind(client, Some(host)) {
+					self.fatal = Some(e.into());
+					return Ok(());
+				}
+			},
 		}
 		if let Some(host) = &host {
 			let weight = client.weight(info.epoch, host, Some(hash)).await?;
@@ -475,26 +730,26 @@ impl Worker {
 	}
 
 	fn load_record(&self, epoch: u32) -> Option<crate::store::EpochRecord> {
-		let _g = self.state_lock.lock().expect("not poisoned");
-		self.data.load_state().ok()?.epochs.get(&epoch).cloned()
+		self.data.state().read(|s| s.epochs.get(&epoch).cloned())
 	}
 
 	fn forget_commit(&self, epoch: u32) {
-		let _g = self.state_lock.lock().expect("not poisoned");
-		if let Ok(mut state) = self.data.load_state() {
-			if let Some(record) = state.epochs.get_mut(&epoch) {
+		let forgot = self.data.state().update(|s| {
+			if let Some(record) = s.epochs.get_mut(&epoch) {
 				record.committed = None;
-				let _ = self.data.save_state(&state);
 			}
+		});
+		if let Err(e) = forgot {
+			tracing::error!(target: "gonka::worker", "epoch {epoch}: recording the retracted commitment: {e}");
 		}
 	}
 
 	fn committed(&self, epoch: u32) -> bool {
-		self.load_record(epoch).is_some_and(|r| r.committed.is_some())
+		self.data.state().read(|s| s.epochs.get(&epoch).is_some_and(|r| r.committed.is_some()))
 	}
 
-	/// The backends for `model` (built once per model).
-	fn backends(&mut self, model: &ModelConfig) -> Result<Vec<SharedBackend>, String> {
+	/// The backends for `model` (built once per model; each rebuilt after a failure).
+	fn backends(&mut self, model: &ModelConfig) -> Result<Vec<SharedBackend>, BackendFailure> {
 		if let Some((m, b)) = &self.backends {
 			if m == model {
 				return Ok(b.clone());
@@ -502,58 +757,7 @@ impl Worker {
 		}
 		let mut out: Vec<SharedBackend> = Vec::new();
 		for device in &self.config.devices {
-			let backend: Box<dyn Backend> = match self.config.backend {
-				BackendKind::Cpu => {
-					if device != "cpu" {
-						return Err(format!(
-							"the cpu backend runs on device `cpu`, not `{device}`"
-						));
-					}
-					Box::new(
-						CpuBackend::with_threads(*model, self.config.threads)
-							.map_err(|e| e.to_string())?,
-					)
-				},
-				#[cfg(feature = "torch")]
-				BackendKind::Torch => {
-					let d = gonka_kernels::torch::TorchDevice::parse(device).ok_or_else(|| {
-						format!("`{device}` is not a torch device (auto, cpu, cuda, cuda:N)")
-					})?;
-					let search =
-						gonka_kernels::TorchBackend::new(*model, d).map_err(|e| e.to_string())?;
-					if search.precision() == gonka_kernels::torch::Precision::F32 {
-						Box::new(search)
-					} else {
-						// PROTOCOL §4.5: a bf16 search, every candidate confirmed in f32 on the
-						// same device (libtorch's default keeps TF32 off) before it is a hit.
-						let confirm = gonka_kernels::TorchBackend::with_precision(
-							*model,
-							search.device(),
-							gonka_kernels::torch::Precision::F32,
-						)
-						.map_err(|e| e.to_string())?;
-						Box::new(
-							gonka_kernels::Confirmed::new(
-								search,
-								confirm,
-								gonka_kernels::torch::BF16_SEARCH_MARGIN,
-							)
-							.map_err(|e| e.to_string())?,
-						)
-					}
-				},
-				#[cfg(not(feature = "torch"))]
-				BackendKind::Torch => {
-					return Err("this gonka-worker was built without the torch backend; rebuild \
-					            with `--features torch` or use --backend cpu"
-						.into())
-				},
-			};
-			tracing::info!(target: "gonka::worker", "device {device}: {}", backend.describe());
-			out.push(Arc::new(Mutex::new(backend)));
-		}
-		if out.is_empty() {
-			return Err("no devices: pass --devices".into());
+			out.push(Arc::new(backend_cell(&self.config, device, *model, self.health.clone())?));
 		}
 		self.backends = Some((*model, out.clone()));
 		Ok(out)
@@ -641,7 +845,6 @@ impl Worker {
 		let mining = self.mining.take_if(|t| t.epoch == epoch);
 		let (client, data, key) = (client.clone(), self.data.clone(), self.key.pair().clone());
 		let (host, metrics, lock) = (host.clone(), self.metrics.clone(), self.submit_lock.clone());
-		let state_lock = self.state_lock.clone();
 		let best = self.best_tx.subscribe();
 		let cheat = self.config.cheat;
 		let handle = tokio::spawn(async move {
@@ -656,12 +859,12 @@ impl Worker {
 				Ok(Some((root, count))) => {
 					metrics.last_commit_epoch.store(epoch as u64, Relaxed);
 					metrics.last_commit_count.store(count, Relaxed);
-					let _g = state_lock.lock().expect("not poisoned");
-					let mut state = data.load_state().unwrap_or_default();
-					state.epochs.entry(epoch).or_default().committed =
-						Some((hex::encode(root), count));
-					if let Err(e) = data.save_state(&state) {
-						tracing::error!(target: "gonka::worker", "saving state: {e}");
+					let saved = data.state().update(|s| {
+						s.epochs.entry(epoch).or_default().committed =
+							Some((hex::encode(root), count))
+					});
+					if let Err(e) = saved {
+						tracing::error!(target: "gonka::worker", "epoch {epoch}: recording the commitment: {e}");
 					}
 				},
 				Ok(None) => {},
@@ -682,7 +885,7 @@ impl Worker {
 		hash: gonka_runtime::Hash,
 	) -> Result<bool, ChainError> {
 		let duties = client.duties(epoch, host, Some(hash)).await?;
-		let record = self.load_record(epoch).unwrap_or_default();
+		let record = self.data.state().epoch(epoch);
 		Ok(duties
 			.iter()
 			.all(|(h, _)| record.judgements.get(&h.to_ss58check()).is_some_and(|r| r.committed)))
@@ -741,7 +944,6 @@ impl Worker {
 			proof_client: self.proof_client.clone(),
 			best: self.best_tx.subscribe(),
 			submit_lock: self.submit_lock.clone(),
-			state_lock: self.state_lock.clone(),
 			at: hash,
 		};
 		let handle = tokio::spawn(async move {
@@ -795,7 +997,7 @@ fn mine(
 	if let Some(Cheat::MadeUpHits(n)) = cheat {
 		// Claims hits it never computed: distances of half the target radius.
 		let mut log = data.hit_log(epoch, 0).map_err(|e| e.to_string())?;
-		let r = backends[0].lock().map_err(|_| "backend poisoned")?.config().r_target();
+		let r = backends[0].model().r_target();
 		let hits: Vec<Hit> = (0..n).map(|i| Hit::new(i * 3, r * 0.5)).collect();
 		log.append(&hits, n * 3).and_then(|()| log.sync()).map_err(|e| e.to_string())?;
 		metrics.sprint_hits.store(n, Relaxed);
@@ -824,45 +1026,49 @@ fn mine(
 							log.recovered
 						);
 					}
-					let mut backend = backend.lock().map_err(|_| "backend poisoned".to_string())?;
 					let mut last_done = 0u64;
 					let mut failure = None;
-					let outcome = sprint(
-						&mut **backend,
-						&seed,
-						&pk,
-						Budget::Nonces(start..range.end),
-						|progress, hits| {
-							if let Err(e) = log.append(hits, progress.next_nonce) {
-								failure = Some(e.to_string());
-								return ControlFlow::Break(());
-							}
-							let done = metrics
-								.sprint_nonces
-								.fetch_add(progress.nonces_done - last_done, Relaxed)
-								+ progress.nonces_done - last_done;
-							last_done = progress.nonces_done;
-							let hits_now = total_hits.fetch_add(hits.len() as u64, Relaxed)
-								+ hits.len() as u64;
-							metrics.sprint_hits.store(hits_now, Relaxed);
-							let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-3);
-							metrics.nonces_per_sec.set(rate);
-							if let Some(bar) = bar {
-								let best = metrics.best_block.load(Relaxed) as u32;
-								bar.set_message(format!(
+					let outcome = backend
+						.with(|backend| {
+							sprint(
+								backend,
+								&seed,
+								&pk,
+								Budget::Nonces(start..range.end),
+								|progress, hits| {
+									if let Err(e) = log.append(hits, progress.next_nonce) {
+										failure = Some(e.to_string());
+										return ControlFlow::Break(());
+									}
+									let done = metrics
+										.sprint_nonces
+										.fetch_add(progress.nonces_done - last_done, Relaxed)
+										+ progress.nonces_done - last_done;
+									last_done = progress.nonces_done;
+									let hits_now = total_hits.fetch_add(hits.len() as u64, Relaxed)
+										+ hits.len() as u64;
+									metrics.sprint_hits.store(hits_now, Relaxed);
+									let rate =
+										done as f64 / started.elapsed().as_secs_f64().max(1e-3);
+									metrics.nonces_per_sec.set(rate);
+									if let Some(bar) = bar {
+										let best = metrics.best_block.load(Relaxed) as u32;
+										bar.set_message(format!(
 									"{done} nonces · {rate:.0} nonces/s · {hits_now} hits · {} \
 									 block(s) left (stops at #{stop_block})",
 									stop_block.saturating_sub(best)
 								));
-							}
-							if stop.load(Relaxed) {
-								ControlFlow::Break(())
-							} else {
-								ControlFlow::Continue(())
-							}
-						},
-					)
-					.map_err(|e| e.to_string());
+									}
+									if stop.load(Relaxed) {
+										ControlFlow::Break(())
+									} else {
+										ControlFlow::Continue(())
+									}
+								},
+							)
+							.map_err(|e| e.to_string())
+						})
+						.map_err(|e| e.to_string());
 					log.sync().map_err(|e| e.to_string())?;
 					if let Some(e) = failure {
 						return Err(format!("saving hits: {e}"));
@@ -891,6 +1097,25 @@ async fn commit(
 	cheat: Option<Cheat>,
 ) -> Result<Option<([u8; 32], u64)>, String> {
 	let commitment = match data.commitment(epoch).map_err(|e| e.to_string())? {
+		// Written earlier (before a restart): sent only if it is still the hits' commitment.
+		Some(c) if cheat != Some(Cheat::DuplicateHits) => {
+			let hits = data.all_hits(epoch).map_err(|e| e.to_string())?;
+			let nonces: Vec<u64> = hits.iter().map(|h| h.nonce).collect();
+			let tree = MerkleTree::new(nonces).map_err(|e| e.to_string())?;
+			if tree.root() != c.root || tree.count() != c.count {
+				return Err(format!(
+					"the commitment saved in the data directory ({} leaves, root 0x{}) is not the \
+					 one of the hits saved there ({} leaves, root 0x{}): the directory was changed \
+					 under the worker. Nothing is sent; move epochs/{epoch}/commitment.json away to \
+					 commit the hits",
+					c.count,
+					hex::encode(c.root),
+					tree.count(),
+					hex::encode(tree.root())
+				));
+			}
+			c
+		},
 		Some(c) => c,
 		None => {
 			let hits = data.all_hits(epoch).map_err(|e| e.to_string())?;
@@ -959,7 +1184,6 @@ struct ValidationCtx {
 	proof_client: ProofClient,
 	best: watch::Receiver<u32>,
 	submit_lock: Arc<tokio::sync::Mutex<()>>,
-	state_lock: Arc<Mutex<()>>,
 	at: gonka_runtime::Hash,
 }
 
@@ -988,16 +1212,12 @@ async fn validate(ctx: ValidationCtx) -> Result<(), String> {
 		epoch,
 		max_batch: max_batch as usize,
 		submit_lock: &ctx.submit_lock,
-		state_lock: &ctx.state_lock,
 	};
 	// Judged before a restart: commit what was saved, never judge again (a new salt would not
 	// match a commitment already sent).
 	let saved = duty.save(Vec::new())?;
 	duty.commit(saved).await?;
-	let done = {
-		let _g = ctx.state_lock.lock().expect("not poisoned");
-		ctx.data.load_state().unwrap_or_default().epochs.get(&epoch).cloned().unwrap_or_default()
-	};
+	let done = ctx.data.state().epoch(epoch);
 	let pending: Vec<(AccountId, HostToJudge)> = duties
 		.into_iter()
 		.filter(|(h, _)| !done.judgements.contains_key(&h.to_ss58check()))
@@ -1049,7 +1269,7 @@ async fn validate(ctx: ValidationCtx) -> Result<(), String> {
 	let ctx = &ctx;
 	let duty = &duty;
 	let accounts = &accounts;
-	judge_hosts(
+	let not_voted = judge_hosts(
 		&ctx.proof_client,
 		&ctx.backend,
 		&ctx.judging,
@@ -1079,7 +1299,17 @@ async fn validate(ctx: ValidationCtx) -> Result<(), String> {
 			duty.commit(pending).await
 		},
 	)
-	.await
+	.await?;
+	for (host, reason) in &not_voted {
+		tracing::error!(
+			target: "gonka::worker",
+			"epoch {epoch}: no vote on host {}: this worker could not re-compute its proofs ({reason}); \
+			 a failure of this worker's own backend is never a vote against a host. Fix the backend \
+			 (see /health); the worker tries again at the next block while Validation is open",
+			accounts.get(&host.host).map(|a| a.to_ss58check()).unwrap_or_default()
+		);
+	}
+	Ok(())
 }
 
 fn log_judgement(epoch: u32, account: &AccountId, j: &crate::validator::Judged) {
@@ -1122,12 +1352,11 @@ mod tests {
 		let _ = std::fs::remove_dir_all(&dir);
 		let data = DataDir::open(&dir).unwrap();
 		let metrics = Metrics::default();
+		let health = Arc::new(Health::default());
 		let backends = || -> Vec<SharedBackend> {
 			(0..2)
 				.map(|_| {
-					let b: Box<dyn Backend> =
-						Box::new(CpuBackend::with_threads(ModelConfig::tiny(), 1).unwrap());
-					Arc::new(Mutex::new(b))
+					Arc::new(BackendCell::cpu(ModelConfig::tiny(), 1, health.clone()).unwrap())
 				})
 				.collect()
 		};

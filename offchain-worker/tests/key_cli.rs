@@ -96,3 +96,41 @@ fn key_proof_prints_a_signature_the_runtime_accepts() {
 		assert!(err.contains(why), "{err}");
 	}
 }
+
+/// `gonka-worker run` checks its settings at start-up and exits non-zero with the reason, before
+/// it serves or connects to anything.
+#[test]
+fn run_refuses_bad_settings_at_start_up() {
+	let dir = std::env::temp_dir().join(format!("gonka-run-cli-{}", std::process::id()));
+	let _ = std::fs::remove_dir_all(&dir);
+	let run = |args: &[&str]| {
+		let out = worker()
+			.args(["run", "--no-progress", "--listen", "127.0.0.1:0", "--data-dir"])
+			.arg(&dir)
+			.args(args)
+			.env("GONKA_WORKER_SURI", "//Dave")
+			.env("RUST_LOG", "warn")
+			.output()
+			.unwrap();
+		(out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+	};
+	for (args, expected) in [
+		(&["--rate-limit", "0"][..], "--rate-limit = 0 is out of range"),
+		(&["--rate-limit", "1e12"][..], "--rate-limit = 1000000000000 is out of range"),
+		(&["--rate-burst", "0"][..], "--rate-burst = 0 is out of range"),
+		(&["--max-connections", "0"][..], "--max-connections = 0"),
+		(&["--max-connections-per-client", "600"][..], "--max-connections-per-client = 600"),
+		(&["--header-timeout-secs", "0"][..], "--header-timeout-secs"),
+		(&["--devices", "cuda:0"][..], "the cpu backend runs on device `cpu`, not `cuda:0`"),
+		(&["--backend", "torch"][..], "built without the torch backend"),
+		(
+			&["--node", "ws://127.0.0.1:1", "--startup-timeout-secs", "1"][..],
+			"cannot reach the node ws://127.0.0.1:1",
+		),
+	] {
+		let (code, stderr) = run(args);
+		assert_eq!(code, Some(1), "{args:?} exits 1: {stderr}");
+		assert!(stderr.contains(expected), "{args:?}: {stderr}");
+	}
+	let _ = std::fs::remove_dir_all(&dir);
+}

@@ -58,6 +58,13 @@ pub enum ChainError {
 	/// The runtime metadata lacks something the worker needs.
 	#[error("the runtime metadata has no {what}; upgrade gonka-worker to match the runtime")]
 	Metadata { what: String },
+	/// No new best block for longer than the stall timeout: a half-open connection, a stuck
+	/// node, or a chain that stopped producing blocks.
+	#[error(
+		"no new block from {url} in {after:?}: the connection is half-open, the node is stuck, or \
+		 the chain stopped producing blocks; reconnecting"
+	)]
+	Stalled { url: String, after: Duration },
 	/// The node runs another chain.
 	#[error(
 		"the node at {url} runs runtime '{spec_name}', not 'gonka'; point --node at a gonka-node"

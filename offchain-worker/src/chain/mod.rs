@@ -57,6 +57,13 @@ pub const RUNTIME_SPEC_NAME: &str = "gonka";
 /// How long a single RPC request may take before it fails with a timeout.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How often the client pings the node over the WebSocket; a node that answers no ping (nor
+/// anything else) for [`KEEP_ALIVE_LIMIT`] is treated as gone and the connection closed.
+pub const KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(10);
+
+/// How long a connection may go without any frame from the node (pongs included).
+pub const KEEP_ALIVE_LIMIT: Duration = Duration::from_secs(30);
+
 /// How long [`ChainClient::submit_and_watch`] waits for the requested inclusion by default.
 pub const DEFAULT_INCLUSION_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -79,6 +86,16 @@ pub struct ChainProperties {
 	pub token_decimals: u8,
 	/// The SS58 address prefix.
 	pub ss58_format: u16,
+}
+
+/// The node's view of its peers and sync (`system_health`).
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeHealth {
+	pub peers: u64,
+	/// Still importing the chain: its best block is not the network's.
+	pub is_syncing: bool,
+	pub should_have_peers: bool,
 }
 
 /// The versions a signed extrinsic commits to (`state_getRuntimeVersion`).
@@ -161,6 +178,11 @@ impl ChainClient {
 			.request_timeout(request_timeout)
 			.connection_timeout(request_timeout)
 			.max_response_size(64 * 1024 * 1024)
+			.enable_ws_ping(
+				jsonrpsee::ws_client::PingConfig::new()
+					.ping_interval(KEEP_ALIVE_INTERVAL)
+					.inactive_limit(KEEP_ALIVE_LIMIT),
+			)
 			.build(url)
 			.await
 			.map_err(|source| ChainError::Connect { url: url.to_string(), source })?;
@@ -230,6 +252,11 @@ impl ChainClient {
 	/// The token's symbol, decimals and address format (`system_properties`).
 	pub async fn properties(&self) -> Result<ChainProperties, ChainError> {
 		rpc::request(&self.rpc, "system_properties", rpc_params![]).await
+	}
+
+	/// Peers and sync state (`system_health`).
+	pub async fn node_health(&self) -> Result<NodeHealth, ChainError> {
+		rpc::request(&self.rpc, "system_health", rpc_params![]).await
 	}
 
 	/// The header of the best block, or of `hash`.

@@ -1,0 +1,199 @@
+//! The worker against a dying link and a wrong disk, with the real `gonka-node --dev` (1 s
+//! blocks) and the real `gonka-worker run`:
+//! * its node connection goes half-open (a TCP proxy stops forwarding on the open connection but
+//!   keeps it open): no new block within `--stall-timeout-secs`, so the worker drops the
+//!   connection, reconnects (a new connection through the proxy, which forwards) and follows
+//!   the chain again;
+//! * a data directory bound to another chain is refused at start-up: exit 1 with the reason;
+//! * a worker key no host registered is refused at start-up: exit 1 with the reason.
+
+mod common;
+
+use std::{
+	net::SocketAddr,
+	sync::{
+		atomic::{AtomicU64, Ordering::SeqCst},
+		Arc,
+	},
+	time::{Duration, Instant},
+};
+
+use common::*;
+use gonka_worker::{metrics::parse_metric, validator::ProofClient};
+use tokio::{
+	io::{AsyncReadExt, AsyncWriteExt},
+	net::{TcpListener, TcpStream},
+};
+
+/// A TCP proxy whose open connections can be frozen: they stay open and stop forwarding.
+/// Connections made after a freeze are forwarded.
+struct Proxy {
+	addr: SocketAddr,
+	generation: Arc<AtomicU64>,
+	frozen_up_to: Arc<AtomicU64>,
+}
+
+impl Proxy {
+	async fn start(to: SocketAddr) -> Self {
+		let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+		let addr = listener.local_addr().unwrap();
+		let generation = Arc::new(AtomicU64::new(1));
+		let frozen_up_to = Arc::new(AtomicU64::new(0));
+		let (g, f) = (generation.clone(), frozen_up_to.clone());
+		tokio::spawn(async move {
+			loop {
+				let Ok((client, _)) = listener.accept().await else { return };
+				let Ok(server) = TcpStream::connect(to).await else { continue };
+				let mine = g.load(SeqCst);
+				let (cr, cw) = client.into_split();
+				let (sr, sw) = server.into_split();
+				tokio::spawn(pipe(cr, sw, mine, f.clone()));
+				tokio::spawn(pipe(sr, cw, mine, f.clone()));
+			}
+		});
+		Self { addr, generation, frozen_up_to }
+	}
+
+	/// Freezes every connection open now.
+	fn freeze(&self) {
+		self.frozen_up_to.store(self.generation.fetch_add(1, SeqCst), SeqCst);
+	}
+}
+
+async fn pipe(
+	mut from: tokio::net::tcp::OwnedReadHalf,
+	mut to: tokio::net::tcp::OwnedWriteHalf,
+	generation: u64,
+	frozen_up_to: Arc<AtomicU64>,
+) {
+	let mut buf = vec![0u8; 64 * 1024];
+	loop {
+		let n = match from.read(&mut buf).await {
+			Ok(0) | Err(_) => return,
+			Ok(n) => n,
+		};
+		while generation <= frozen_up_to.load(SeqCst) {
+			// Half-open: hold what came, send nothing, close nothing.
+			tokio::time::sleep(Duration::from_secs(3600)).await;
+		}
+		if to.write_all(&buf[..n]).await.is_err() {
+			return;
+		}
+	}
+}
+
+async fn metric(client: &ProofClient, port: u16, name: &str) -> Option<f64> {
+	let text = client.get_text(&format!("http://127.0.0.1:{port}/metrics")).await.ok()?;
+	parse_metric(&text, name)
+}
+
+/// Waits until `check` holds, or fails with `what` after `within`.
+async fn until<F: std::future::Future<Output = bool>>(
+	what: &str,
+	within: Duration,
+	mut check: impl FnMut() -> F,
+) -> Result<(), String> {
+	let start = Instant::now();
+	while !check().await {
+		if start.elapsed() > within {
+			return Err(format!("{what}: not within {within:?}"));
+		}
+		tokio::time::sleep(Duration::from_millis(250)).await;
+	}
+	Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_frozen_link_is_noticed_and_a_wrong_disk_or_key_is_refused_at_start_up() {
+	let dir = Scratch::new("liveness");
+	let (node, rpc) = start_node(&dir.0);
+	let mut workers = Vec::new();
+	let budget = Duration::from_secs(180);
+	let outcome = tokio::time::timeout(budget, scenario(&dir.0, &rpc, &mut workers)).await;
+	expect_scenario("the liveness scenario", budget, outcome, &node, &workers);
+}
+
+async fn scenario(dir: &std::path::Path, rpc: &str, workers: &mut Vec<Proc>) -> Result<(), String> {
+	let client = connect(rpc, Duration::from_secs(120)).await;
+	wait_block(&client, 2, Duration::from_secs(60)).await;
+	let node_addr: SocketAddr = rpc.trim_start_matches("ws://").parse().unwrap();
+	let proxy = Proxy::start(node_addr).await;
+	let via_proxy = format!("ws://{}", proxy.addr);
+
+	// Alice's worker (key Dave, a genesis host) through the proxy, with a 5 s stall timeout.
+	let port = free_port();
+	workers.push(start_worker(
+		dir,
+		"alice",
+		&via_proxy,
+		"//Dave",
+		port,
+		&["--stall-timeout-secs", "5"],
+	));
+	let http = ProofClient::new(Duration::from_secs(3)).allow_private_addresses(true);
+	let http = &http;
+	until("the worker follows the chain", Duration::from_secs(60), || async move {
+		metric(http, port, "gonka_worker_best_block").await.unwrap_or(0.0) >= 3.0
+	})
+	.await?;
+	let health = http.get_text(&format!("http://127.0.0.1:{port}/health")).await;
+	assert!(health.as_ref().is_ok_and(|h| h.contains("\"status\":\"ok\"")), "{health:?}");
+
+	proxy.freeze();
+	let frozen_at = metric(http, port, "gonka_worker_best_block").await.unwrap_or(0.0);
+	let t = Instant::now();
+	until("the worker reconnects after the stall", Duration::from_secs(30), || async move {
+		metric(http, port, "gonka_worker_chain_reconnects_total").await.unwrap_or(0.0) >= 1.0
+	})
+	.await?;
+	let noticed = t.elapsed();
+	until("the worker follows new blocks again", Duration::from_secs(30), || async move {
+		metric(http, port, "gonka_worker_best_block").await.unwrap_or(0.0) >= frozen_at + 3.0
+	})
+	.await?;
+	println!(
+		"half-open link: noticed and reconnected {noticed:?} after the freeze (stall timeout 5 s)"
+	);
+	assert!(noticed >= Duration::from_secs(4), "not before the stall timeout: {noticed:?}");
+	let log = workers[0].log_tail(200);
+	assert!(log.contains("no new block from"), "the log says why: {log}");
+	workers[0].kill();
+
+	// Start-up refusals: both exit 1 with the reason, without running.
+	let run = |data: &std::path::Path, suri: &str| {
+		std::process::Command::new(env!("CARGO_BIN_EXE_gonka-worker"))
+			.args(["run", "--no-progress", "--node", rpc, "--listen", "127.0.0.1:0"])
+			.args(["--startup-timeout-secs", "30", "--allow-private-endpoints", "--data-dir"])
+			.arg(data)
+			.env("GONKA_WORKER_SURI", suri)
+			.env_remove("GONKA_WORKER_KEY_FILE")
+			.output()
+			.unwrap()
+	};
+	let other = dir.join("other-chain");
+	std::fs::create_dir_all(&other).unwrap();
+	let identity = serde_json::json!({
+		"genesisHash": format!("0x{}", "11".repeat(32)),
+		"workerKey": "5DAAnrj7VHTznn2AWBemMuyBwZWs6FNFjdyVXUeYum3PTXFy",
+	});
+	std::fs::write(other.join("identity.json"), identity.to_string()).unwrap();
+	let out = run(&other, "//Dave");
+	let stderr = String::from_utf8_lossy(&out.stderr);
+	assert_eq!(out.status.code(), Some(1), "{stderr}");
+	assert!(stderr.contains("belongs to the chain with genesis 0x1111"), "{stderr}");
+	assert!(stderr.contains("--data-dir"), "{stderr}");
+
+	let out = run(&dir.join("unregistered"), "//NobodyRegisteredThis");
+	let stderr = String::from_utf8_lossy(&out.stderr);
+	assert_eq!(out.status.code(), Some(1), "{stderr}");
+	assert!(
+		stderr.contains("is not any host's worker key") && stderr.contains("register"),
+		"{stderr}"
+	);
+	// Alice's directory was bound to this chain, this key and Alice at its first start.
+	let bound = std::fs::read_to_string(dir.join("alice").join("identity.json")).unwrap();
+	let bound: serde_json::Value = serde_json::from_str(&bound).unwrap();
+	assert_eq!(bound["genesisHash"], format!("{:?}", client.genesis_hash()));
+	assert!(bound["host"].is_string(), "{bound}");
+	Ok(())
+}
