@@ -44,6 +44,37 @@ gonka_build_all() {
 	gonka_cargo test --profile "$GONKA_PROFILE" --workspace --locked --no-run "$@"
 }
 
+# Runs the named integration tests (`tests/<name>.rs` of any workspace member) from the binaries
+# `gonka_build_all` built, each in its package's directory as `cargo test` would, so that no
+# other package selection (and with it another feature resolution) is ever built. All run; the
+# status is the first failure's.
+gonka_run_itests() {
+	local listing rc=0 name exe dir
+	listing=$(gonka_cargo test --profile "$GONKA_PROFILE" --workspace --locked --no-run \
+		--message-format=json-render-diagnostics | python3 -c '
+import json, os, sys
+for line in sys.stdin:
+    try:
+        m = json.loads(line)
+    except ValueError:
+        continue
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["kind"] == ["test"]:
+        print(m["target"]["name"], m["executable"], os.path.dirname(m["manifest_path"]))
+') || return 1
+	for name in "$@"; do
+		read -r _ exe dir < <(grep "^$name " <<<"$listing")
+		if [ -z "${exe:-}" ]; then
+			echo "gonka_run_itests: no integration test named $name was built" >&2
+			rc=1
+			continue
+		fi
+		echo "--- $name ($exe)"
+		(cd "$dir" && "$exe") || { [ $rc -eq 0 ] && rc=1; }
+		exe=""
+	done
+	return $rc
+}
+
 gonka_need_node() {
 	if [ ! -x "$GONKA_NODE_BIN" ]; then
 		echo "gonka-node is not built at $GONKA_NODE_BIN." >&2

@@ -5,7 +5,7 @@ mod common;
 
 use common::DevNode;
 use gonka_runtime::{RuntimeCall, RuntimeEvent, EXISTENTIAL_DEPOSIT, GNK};
-use gonka_worker::chain::{ChainClient, ChainError, DispatchErrorInfo, WaitFor};
+use gonka_worker::chain::{Call, ChainClient, ChainError, DispatchErrorInfo, WaitFor};
 use polkadot_sdk::{
 	pallet_balances, pallet_session,
 	sp_core::{sr25519, Pair},
@@ -49,7 +49,7 @@ async fn scenario(node: &DevNode) -> Result<(), String> {
 	let ed: gonka_runtime::Balance =
 		client.constant("Balances", "ExistentialDeposit").await.map_err(|e| e.to_string())?;
 	assert_eq!(ed, EXISTENTIAL_DEPOSIT);
-	assert_eq!(client.runtime_version().await.spec_name, "gonka");
+	assert_eq!(client.runtime_version(None).await.map_err(|e| e.to_string())?.spec_name, "gonka");
 
 	// 3. A transfer signed by //Alice to a fresh account: included, finalized, event seen.
 	let alice = Sr25519Keyring::Alice.pair();
@@ -61,13 +61,14 @@ async fn scenario(node: &DevNode) -> Result<(), String> {
 		value: amount,
 	});
 	let included = client
-		.sign_and_submit(&alice, transfer, WaitFor::Finalized)
+		.sign_and_submit(&alice, Call::encoded(&transfer), WaitFor::Finalized)
 		.await
 		.map_err(|e| format!("transfer failed: {e}"))?;
-	let saw_transfer = included.events.iter().any(|e| {
-		matches!(e, RuntimeEvent::Balances(pallet_balances::Event::Transfer { from, to, amount: a })
+	let saw_transfer =
+		included.events.iter().filter_map(|e| e.decode_as::<RuntimeEvent>().ok()).any(|e| {
+			matches!(&e, RuntimeEvent::Balances(pallet_balances::Event::Transfer { from, to, amount: a })
 			if *from == Sr25519Keyring::Alice.to_account_id() && *to == dest && *a == amount)
-	});
+		});
 	assert!(saw_transfer, "no Balances::Transfer event among {:?}", included.events);
 	let dest_account = client.account(&dest).await.map_err(|e| e.to_string())?;
 	assert_eq!(dest_account.data.free, amount);
@@ -155,11 +156,11 @@ async fn sprint_scenario(client: &ChainClient) -> Result<(), String> {
 	let commit =
 		|count| RuntimeCall::Sprint(pallet_sprint::Call::commit { epoch: info.epoch, root, count });
 	let included = client
-		.sign_and_submit(&Sr25519Keyring::Dave.pair(), commit(42), WaitFor::InBlock)
+		.sign_and_submit(&Sr25519Keyring::Dave.pair(), Call::encoded(&commit(42)), WaitFor::InBlock)
 		.await
 		.map_err(|e| format!("commit failed: {e}"))?;
 	assert!(
-		included.events.iter().any(|e| matches!(e,
+		included.events.iter().filter_map(|e| e.decode_as::<RuntimeEvent>().ok()).any(|e| matches!(&e,
 			RuntimeEvent::Sprint(pallet_sprint::Event::Committed { host, count: 42, .. }) if *host == alice)),
 		"no Sprint::Committed event among {:?}",
 		included.events
@@ -238,7 +239,7 @@ async fn sprint_scenario(client: &ChainClient) -> Result<(), String> {
 			commitments: vec![(alice.clone(), hash)].try_into().expect("within MaxVerdictBatch"),
 		});
 		client
-			.sign_and_submit(&key.pair(), call, WaitFor::InBlock)
+			.sign_and_submit(&key.pair(), Call::encoded(&call), WaitFor::InBlock)
 			.await
 			.map_err(|e| format!("commit_verdicts failed: {e}"))?;
 		let status: (Option<[u8; 32]>, bool) = client
@@ -265,7 +266,7 @@ async fn sprint_scenario(client: &ChainClient) -> Result<(), String> {
 			reveals: vec![r].try_into().expect("within MaxVerdictBatch"),
 		});
 		client
-			.sign_and_submit(&key.pair(), call, WaitFor::InBlock)
+			.sign_and_submit(&key.pair(), Call::encoded(&call), WaitFor::InBlock)
 			.await
 			.map_err(|e| format!("reveal_verdicts failed: {e}"))?;
 		let status: (Option<[u8; 32]>, bool) = client
@@ -365,7 +366,7 @@ async fn expect_dispatch_error(
 	call: RuntimeCall,
 	wait: WaitFor,
 ) -> (ChainError, DispatchErrorInfo) {
-	let err = match client.sign_and_submit(signer, call, wait).await {
+	let err = match client.sign_and_submit(signer, Call::encoded(&call), wait).await {
 		Ok(included) => panic!("the call must fail, but it succeeded: {:?}", included.events),
 		Err(err) => err,
 	};

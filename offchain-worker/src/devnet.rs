@@ -14,7 +14,10 @@ use std::{
 	time::{Duration, Instant},
 };
 
-use gonka_runtime::{AccountId, GNK};
+use crate::chain::AccountId;
+
+/// One GNK in base units (9 decimals).
+const GNK: u128 = 1_000_000_000;
 use polkadot_sdk::sp_keyring::Sr25519Keyring;
 
 use crate::{chain::ChainClient, metrics::parse_metric, validator::ProofClient};

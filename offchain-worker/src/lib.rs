@@ -4,8 +4,9 @@
 //! the GPUs that computes Sprints, serves Merkle proofs, validates peers, and signs and submits the
 //! host's extrinsics.
 //!
-//! * [`chain`]: the one way the worker talks to a `gonka-node` (JSON-RPC over WebSocket, the
-//!   runtime's own types, `SprintApi`, head subscriptions);
+//! * [`chain`]: the one way the worker talks to a `gonka-node` (JSON-RPC over WebSocket; subxt
+//!   for extrinsics, events and constants against each block's own metadata, so runtime upgrades
+//!   are followed; `SprintApi`; head subscriptions). The worker does not link the runtime;
 //! * [`worker`]: the loop that follows the chain and does each phase's work once;
 //! * [`store`]: the data directory (hits as found, commitments, what was sent on chain);
 //! * [`server`]: the proof server (`/v1/sprint/{epoch}/proofs`, `/health`, `/metrics`);

@@ -29,7 +29,37 @@ enum Command {
 	Run(RunArgs),
 	/// Registers the host: sends sprint.register_host(endpoint, worker key, key proof), signed by the host
 	/// account (its key from --host-key-file or GONKA_HOST_SURI), reserving the host bond.
+	/// With --print-call --host ADDRESS it prints the call to sign in Polkadot.js apps instead.
 	Register(RegisterArgs),
+	/// Moves the host's endpoint (sprint.update_host), signed by the host account.
+	UpdateEndpoint {
+		#[command(flatten)]
+		host: HostArgs,
+		/// The new URL of the worker's proof server (`http(s)://host[:port]`).
+		#[arg(long, env = "GONKA_WORKER_ENDPOINT")]
+		public_endpoint: String,
+	},
+	/// Rotates the host's worker key to the key in --new-key-file (sprint.set_worker_key, with
+	/// the new key's proof of possession), signed by the host account. Restart the worker with
+	/// the new key and a new --data-dir afterwards.
+	RotateKey {
+		#[command(flatten)]
+		host: HostArgs,
+		/// The new worker key file (`gonka-worker key generate --file …`).
+		#[arg(long)]
+		new_key_file: PathBuf,
+	},
+	/// Leaves the host set (sprint.unregister_host), signed by the host account; the bond can
+	/// be withdrawn from the next epoch.
+	Unregister {
+		#[command(flatten)]
+		host: HostArgs,
+	},
+	/// Withdraws the bond of a host that unregistered in an earlier epoch (sprint.withdraw_bond).
+	WithdrawBond {
+		#[command(flatten)]
+		host: HostArgs,
+	},
 	/// Worker keys (sr25519). Secrets never go on the command line: they live in a key file
 	/// (mode 0600) or in the GONKA_WORKER_SURI environment variable.
 	#[command(subcommand)]
@@ -126,13 +156,28 @@ struct RunArgs {
 	cheat_lazy: bool,
 }
 
+/// Who signs a host's call: the host account's key, or nobody (--print-call: the call data is
+/// printed for the host to sign in Polkadot.js apps).
 #[derive(Args)]
-struct RegisterArgs {
+struct HostArgs {
 	#[command(flatten)]
 	node: NodeArgs,
 	/// The host account's key file (default: the secret URI in GONKA_HOST_SURI).
 	#[arg(long, env = "GONKA_HOST_KEY_FILE")]
 	host_key_file: Option<PathBuf>,
+	/// Print the call data instead of sending it, to sign and submit in Polkadot.js apps
+	/// (Developer → Extrinsics → Decode); needs no secret, only --host.
+	#[arg(long)]
+	print_call: bool,
+	/// The host account (SS58), with --print-call.
+	#[arg(long, requires = "print_call")]
+	host: Option<String>,
+}
+
+#[derive(Args)]
+struct RegisterArgs {
+	#[command(flatten)]
+	host: HostArgs,
 	/// The worker key file whose public key is registered (default: GONKA_WORKER_SURI).
 	#[arg(long, env = "GONKA_WORKER_KEY_FILE")]
 	key_file: Option<PathBuf>,
@@ -210,6 +255,63 @@ fn main() -> ExitCode {
 		Command::Register(args) => {
 			init_logs();
 			register(args)
+		},
+		Command::UpdateEndpoint { host, public_endpoint } => {
+			init_logs();
+			check_endpoint(&public_endpoint).and_then(|()| {
+				host_call(
+					host,
+					"update_host",
+					|_, _| {
+						Ok(gonka_worker::chain::call::sprint::update_host(
+							public_endpoint.into_bytes(),
+						))
+					},
+					|_| (),
+				)
+			})
+		},
+		Command::RotateKey { host, new_key_file } => {
+			init_logs();
+			WorkerKey::from_file(&new_key_file)
+				.map_err(|e| format!("--new-key-file: {e}"))
+				.and_then(|key| {
+					host_call(
+						host,
+						"set_worker_key",
+						move |host, genesis| {
+							Ok(gonka_worker::chain::Call::new(
+								"Sprint",
+								"set_worker_key",
+								(
+									gonka_worker::chain::AccountId::from(
+										polkadot_sdk::sp_core::Pair::public(key.pair()),
+									),
+									key.key_proof(host, genesis),
+								),
+							))
+						},
+						|_| (),
+					)
+				})
+		},
+		Command::Unregister { host } => {
+			init_logs();
+			host_call(
+				host,
+				"unregister_host",
+				|_, _| Ok(gonka_worker::chain::Call::new("Sprint", "unregister_host", ())),
+				|_| (),
+			)
+		},
+		Command::WithdrawBond { host } => {
+			init_logs();
+			host_call(
+				host,
+				"withdraw_bond",
+				|_, _| Ok(gonka_worker::chain::Call::new("Sprint", "withdraw_bond", ())),
+				|_| (),
+			)
 		},
 		Command::Bench(args) => gonka_worker::bench::run(args),
 		Command::Devnet(args) => {
@@ -289,44 +391,91 @@ fn run(args: RunArgs) -> Result<(), String> {
 	})
 }
 
-fn register(args: RegisterArgs) -> Result<(), String> {
-	use gonka_worker::chain::{ChainClient, WaitFor};
+fn check_endpoint(endpoint: &str) -> Result<(), String> {
+	gonka_primitives::parse_endpoint(endpoint.as_bytes()).map(|_| ()).map_err(|e| {
+		format!("--public-endpoint {endpoint:?} would be refused on chain: {}", e.describe())
+	})
+}
+
+/// Sends the call `make` builds for the host (signed with its key) and then calls `done`, or
+/// prints its call data with --print-call. `make` gets the host account and the genesis hash.
+fn host_call(
+	args: HostArgs,
+	what: &str,
+	make: impl FnOnce(
+		&gonka_worker::chain::AccountId,
+		&[u8],
+	) -> Result<gonka_worker::chain::Call, String>,
+	done: impl FnOnce(&gonka_worker::chain::AccountId),
+) -> Result<(), String> {
+	use gonka_worker::chain::{AccountId, ChainClient, WaitFor};
 	use polkadot_sdk::sp_core::{crypto::Ss58Codec, Pair};
-	let host = WorkerKey::load_from(args.host_key_file.as_deref(), HOST_SURI_ENV)
-		.map_err(|e| format!("host account key: {e}"))?;
-	let worker =
-		WorkerKey::load(args.key_file.as_deref()).map_err(|e| format!("worker key: {e}"))?;
-	if let Err(e) = gonka_primitives::parse_endpoint(args.public_endpoint.as_bytes()) {
-		return Err(format!(
-			"--public-endpoint {:?} would be refused on chain: {}",
-			args.public_endpoint,
-			e.describe()
-		));
-	}
-	let endpoint = args.public_endpoint.into_bytes();
+	let signer = if args.print_call {
+		None
+	} else {
+		Some(WorkerKey::load_from(args.host_key_file.as_deref(), HOST_SURI_ENV).map_err(|e| {
+			format!("host account key: {e} (or print the call with --print-call --host ADDRESS)")
+		})?)
+	};
+	let host: AccountId = match (&signer, &args.host) {
+		(Some(key), _) => key.pair().public().into(),
+		(None, Some(address)) => AccountId::from_ss58check(address)
+			.map_err(|e| format!("--host {address:?} is not an SS58 address: {e:?}"))?,
+		(None, None) => return Err("--print-call needs --host ADDRESS (the host account)".into()),
+	};
 	runtime()?.block_on(async move {
 		let client = ChainClient::connect(&args.node.node_url).await.map_err(|e| e.to_string())?;
-		let worker_key: gonka_runtime::AccountId = worker.pair().public().into();
-		let host_account: gonka_runtime::AccountId = host.pair().public().into();
-		let key_proof = worker.key_proof(&host_account, client.genesis_hash().as_ref());
-		let call = gonka_runtime::RuntimeCall::Sprint(pallet_sprint::Call::register_host {
-			endpoint: endpoint.try_into().map_err(|_| "the endpoint is too long".to_string())?,
-			worker_key: worker_key.clone(),
-			key_proof,
-		});
+		let call = make(&host, client.genesis_hash().as_ref())?;
+		let Some(key) = signer else {
+			let data = client.call_data(&call).await.map_err(|e| e.to_string())?;
+			println!("0x{}", hex::encode(data));
+			println!(
+				"Sign and submit it as {} in Polkadot.js apps: Developer → Extrinsics → Decode, paste \
+				 the call data above, then Submit Transaction.",
+				host.to_ss58check()
+			);
+			return Ok(());
+		};
 		let included = client
-			.sign_and_submit(host.pair(), call, WaitFor::InBlock)
+			.sign_and_submit(key.pair(), call, WaitFor::InBlock)
 			.await
-			.map_err(|e| format!("register_host failed: {e}"))?;
-		println!(
-			"Registered host {} with worker key {} (block {:?}).",
-			host.pair().public().to_ss58check(),
-			worker_key.to_ss58check(),
-			included.block_hash
-		);
-		println!("Start the worker with `gonka-worker run`; it joins the next epoch's Sprint.");
+			.map_err(|e| format!("{what} failed: {e}"))?;
+		let events: Vec<String> = included
+			.events
+			.iter()
+			.filter(|e| e.pallet == "Sprint")
+			.map(|e| format!("{}::{}", e.pallet, e.name))
+			.collect();
+		println!("{what}: included in block {:?} ({}).", included.block_hash, events.join(", "));
+		done(&host);
 		Ok(())
 	})
+}
+
+fn register(args: RegisterArgs) -> Result<(), String> {
+	use polkadot_sdk::sp_core::{crypto::Ss58Codec, Pair};
+	let worker =
+		WorkerKey::load(args.key_file.as_deref()).map_err(|e| format!("worker key: {e}"))?;
+	check_endpoint(&args.public_endpoint)?;
+	let endpoint = args.public_endpoint.into_bytes();
+	let worker_key: gonka_worker::chain::AccountId = worker.pair().public().into();
+	let key = worker_key.clone();
+	host_call(
+		args.host,
+		"register_host",
+		move |host, genesis| {
+			let key_proof = worker.key_proof(host, genesis);
+			Ok(gonka_worker::chain::call::sprint::register_host(endpoint, key, key_proof))
+		},
+		|host| {
+			println!(
+				"Registered host {} with worker key {}.",
+				host.to_ss58check(),
+				worker_key.to_ss58check()
+			);
+			println!("Start the worker with `gonka-worker run`; it joins the next epoch's Sprint.");
+		},
+	)
 }
 
 fn print_key(key: &WorkerKey) {
@@ -347,7 +496,7 @@ fn key_proof(
 ) -> Result<(), String> {
 	use polkadot_sdk::sp_core::crypto::Ss58Codec;
 	let key = WorkerKey::load(key_file.as_deref()).map_err(|e| e.to_string())?;
-	let host = gonka_runtime::AccountId::from_ss58check(host)
+	let host = gonka_worker::chain::AccountId::from_ss58check(host)
 		.map_err(|e| format!("--host {host:?} is not an SS58 address: {e:?}"))?;
 	let genesis: Vec<u8> = match genesis_hash {
 		Some(h) => {

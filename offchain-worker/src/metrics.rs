@@ -182,4 +182,26 @@ mod tests {
 		assert_eq!(parse_metric(&text, "gonka_worker_sprint_nonces_per_second"), Some(1234.5));
 		assert_eq!(parse_metric(&text, "gonka_worker_sprint"), None);
 	}
+
+	/// The Grafana dashboard in the repository queries only metrics the worker exports.
+	#[test]
+	fn the_dashboard_queries_exported_metrics() {
+		let dashboard = include_str!("../../deploy/grafana/gonka-worker.json");
+		let parsed: serde_json::Value = serde_json::from_str(dashboard).expect("valid JSON");
+		assert!(!parsed["panels"].as_array().unwrap().is_empty());
+		let exported = Metrics::default().render();
+		let mut queried = 0;
+		for (i, _) in dashboard.match_indices("gonka_worker_") {
+			let name: String = dashboard[i..]
+				.chars()
+				.take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+				.collect();
+			assert!(
+				exported.contains(&format!("\n{name} ")),
+				"the dashboard queries {name}, which /metrics does not export"
+			);
+			queried += 1;
+		}
+		assert!(queried >= 15, "{queried}");
+	}
 }

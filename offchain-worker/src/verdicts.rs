@@ -8,7 +8,7 @@
 
 use std::sync::atomic::Ordering::Relaxed;
 
-use gonka_runtime::{AccountId, RuntimeCall};
+use crate::chain::{call, AccountId, Call};
 use pallet_sprint::{sampling, CheckBits, VerdictReveal};
 use polkadot_sdk::sp_core::{crypto::Ss58Codec, sr25519, H256};
 
@@ -131,7 +131,7 @@ impl VerdictDuty<'_> {
 	/// Signs and sends `call` (one extrinsic of the worker key at a time) and waits for its
 	/// block: `Ok(true)` when included, `Ok(false)` when the runtime refused it as `already` (part
 	/// of the batch was sent before a restart; the caller checks each entry on chain next round).
-	async fn submit(&self, call: RuntimeCall, already: &str) -> Result<bool, String> {
+	async fn submit(&self, call: Call, already: &str) -> Result<bool, String> {
 		let outcome = {
 			let _g = self.submit_lock.lock().await;
 			self.client.sign_and_submit(self.key, call, WaitFor::InBlock).await
@@ -174,10 +174,7 @@ impl VerdictDuty<'_> {
 		for batch in to_send.chunks(self.max_batch.max(1)) {
 			let list: Vec<(AccountId, H256)> =
 				batch.iter().map(|(h, c, _)| (h.clone(), *c)).collect();
-			let call = RuntimeCall::Sprint(pallet_sprint::Call::commit_verdicts {
-				epoch: self.epoch,
-				commitments: list.try_into().expect("chunks of at most MaxVerdictBatch; qed"),
-			});
+			let call = call::sprint::commit_verdicts(self.epoch, list);
 			// Part of the batch landed before a restart: the next round finds it on chain.
 			if !self.submit(call, "AlreadyVoted").await? {
 				tracing::warn!(
@@ -240,10 +237,7 @@ impl VerdictDuty<'_> {
 		self.mark(&already, |r| r.revealed = true)?;
 		let left = to_send.len();
 		for batch in to_send.chunks(self.max_batch.max(1)) {
-			let call = RuntimeCall::Sprint(pallet_sprint::Call::reveal_verdicts {
-				epoch: self.epoch,
-				reveals: batch.to_vec().try_into().expect("chunks of at most MaxVerdictBatch; qed"),
-			});
+			let call = call::sprint::reveal_verdicts(self.epoch, batch.to_vec());
 			if !self.submit(call, "AlreadyRevealed").await? {
 				continue;
 			}

@@ -42,10 +42,10 @@ use std::{
 	time::{Duration, Instant},
 };
 
+use crate::chain::{AccountId, Balance, Hash};
 use gonka_kernels::{
 	sprint, Backend, Budget, CpuBackend, FraudTest, Hit, HostKey, MerkleTree, ModelConfig,
 };
-use gonka_runtime::{AccountId, RuntimeCall};
 use pallet_sprint::{EpochInfo, Phase};
 use polkadot_sdk::sp_core::{crypto::Ss58Codec, Pair};
 use tokio::sync::watch;
@@ -206,7 +206,7 @@ struct Worker {
 	fatal: Option<WorkerError>,
 	host: Option<AccountId>,
 	/// The sprint parameters of `last_epoch`.
-	params: Option<pallet_sprint::SprintParams<gonka_runtime::Balance>>,
+	params: Option<pallet_sprint::SprintParams<Balance>>,
 	last_epoch: Option<u32>,
 	/// The epoch whose verdict commitments are all on chain.
 	validated: Option<u32>,
@@ -546,7 +546,7 @@ impl Worker {
 		&mut self,
 		client: &Arc<ChainClient>,
 		number: u32,
-		hash: gonka_runtime::Hash,
+		hash: Hash,
 	) -> Result<(), ChainError> {
 		let info = client.epoch_info(Some(hash)).await?;
 		let _ = self.best_tx.send_replace(number);
@@ -669,7 +669,7 @@ impl Worker {
 		&mut self,
 		client: &Arc<ChainClient>,
 		info: &EpochInfo<u32>,
-		hash: gonka_runtime::Hash,
+		hash: Hash,
 	) -> Result<(), ChainError> {
 		let host = client.host_of_worker(&self.worker_account, Some(hash)).await?;
 		match &host {
@@ -769,7 +769,7 @@ impl Worker {
 		info: &EpochInfo<u32>,
 		host: &AccountId,
 		model: &ModelConfig,
-		hash: gonka_runtime::Hash,
+		hash: Hash,
 		stop_block: u32,
 	) -> Result<(), ChainError> {
 		let Some(seed) = client.epoch_seed(info.epoch, Some(hash)).await? else {
@@ -855,7 +855,17 @@ impl Worker {
 			if *best.borrow() >= until {
 				return;
 			}
-			match commit(&client, &data, &key, epoch, &host, &lock, cheat).await {
+			// The attempt ends with the Commit window: a submission the node never reports on
+			// does not hold the worker past it.
+			let mut window = best.clone();
+			let closed = async move {
+				let _ = window.wait_for(|b| *b >= until).await;
+			};
+			let attempt = tokio::select! {
+				r = commit(&client, &data, &key, epoch, &host, &lock, cheat) => r,
+				() = closed => Err(format!("the Commit window closed at block #{until}")),
+			};
+			match attempt {
 				Ok(Some((root, count))) => {
 					metrics.last_commit_epoch.store(epoch as u64, Relaxed);
 					metrics.last_commit_count.store(count, Relaxed);
@@ -882,7 +892,7 @@ impl Worker {
 		client: &Arc<ChainClient>,
 		epoch: u32,
 		host: &AccountId,
-		hash: gonka_runtime::Hash,
+		hash: Hash,
 	) -> Result<bool, ChainError> {
 		let duties = client.duties(epoch, host, Some(hash)).await?;
 		let record = self.data.state().epoch(epoch);
@@ -896,8 +906,8 @@ impl Worker {
 		client: &Arc<ChainClient>,
 		info: &EpochInfo<u32>,
 		host: &AccountId,
-		params: &pallet_sprint::SprintParams<gonka_runtime::Balance>,
-		hash: gonka_runtime::Hash,
+		params: &pallet_sprint::SprintParams<Balance>,
+		hash: Hash,
 	) -> Result<(), ChainError> {
 		let epoch = info.epoch;
 		let (Some(seed), Some(sampling_seed)) = (
@@ -1150,7 +1160,7 @@ async fn commit(
 		}
 		return Ok(Some((on_chain.root, on_chain.count)));
 	}
-	let call = RuntimeCall::Sprint(pallet_sprint::Call::commit { epoch, root, count });
+	let call = crate::chain::call::sprint::commit(epoch, root, count);
 	let _g = lock.lock().await;
 	match client.sign_and_submit(key, call, WaitFor::InBlock).await {
 		Ok(included) => {
@@ -1184,7 +1194,7 @@ struct ValidationCtx {
 	proof_client: ProofClient,
 	best: watch::Receiver<u32>,
 	submit_lock: Arc<tokio::sync::Mutex<()>>,
-	at: gonka_runtime::Hash,
+	at: Hash,
 }
 
 /// Judges every host of this validator's duties and commits the verdicts (saved first, so a

@@ -21,8 +21,7 @@ mod common;
 use std::{collections::BTreeMap, time::Duration};
 
 use common::*;
-use gonka_runtime::{AccountId, RuntimeCall, RuntimeEvent};
-use gonka_worker::chain::WaitFor;
+use gonka_runtime::{AccountId, RuntimeEvent};
 use pallet_sprint::Event as SprintEvent;
 use polkadot_sdk::sp_keyring::Sr25519Keyring as K;
 
@@ -56,10 +55,7 @@ async fn scenario(dir: &std::path::Path, rpc: &str, workers: &mut Vec<Proc>) -> 
 	for (host, _, name) in bootstrap {
 		let port = free_port();
 		ports.insert(name, port);
-		let call = RuntimeCall::Sprint(pallet_sprint::Call::update_host {
-			endpoint: format!("http://127.0.0.1:{port}").into_bytes().try_into().unwrap(),
-		});
-		client.sign_and_submit(&host.pair(), call, WaitFor::InBlock).await.map_err(err)?;
+		serve_host_at(&client, &host.pair(), port).await?;
 	}
 	for (_, host_suri, worker_suri, name, _) in registered {
 		let port = free_port();
@@ -98,7 +94,7 @@ async fn scenario(dir: &std::path::Path, rpc: &str, workers: &mut Vec<Proc>) -> 
 	let mut all: Vec<RuntimeEvent> = Vec::new();
 	for n in start..start + 2 * len + 3 {
 		let hash = client.block_hash(n).await.map_err(err)?.ok_or("no block hash")?;
-		all.extend(client.events(hash).await.map_err(err)?.into_iter().map(|r| r.event));
+		all.extend(runtime_events(&client, hash).await?);
 	}
 	let lazy = K::EveStash.to_account_id();
 	let honest: Vec<(AccountId, &str)> = bootstrap

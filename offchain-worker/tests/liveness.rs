@@ -5,7 +5,10 @@
 //!   connection, reconnects (a new connection through the proxy, which forwards) and follows
 //!   the chain again;
 //! * a data directory bound to another chain is refused at start-up: exit 1 with the reason;
-//! * a worker key no host registered is refused at start-up: exit 1 with the reason.
+//! * a worker key no host registered is refused at start-up: exit 1 with the reason;
+//! * a host's whole life through the CLI: `register`, `update-endpoint` (also as call data to
+//!   sign in Polkadot.js apps), `rotate-key`, `unregister`, and `withdraw-bond` refused with the
+//!   pallet's error until the next epoch.
 
 mod common;
 
@@ -190,10 +193,116 @@ async fn scenario(dir: &std::path::Path, rpc: &str, workers: &mut Vec<Proc>) -> 
 		stderr.contains("is not any host's worker key") && stderr.contains("register"),
 		"{stderr}"
 	);
+	host_life(dir, rpc, &client).await?;
+
 	// Alice's directory was bound to this chain, this key and Alice at its first start.
 	let bound = std::fs::read_to_string(dir.join("alice").join("identity.json")).unwrap();
 	let bound: serde_json::Value = serde_json::from_str(&bound).unwrap();
 	assert_eq!(bound["genesisHash"], format!("{:?}", client.genesis_hash()));
 	assert!(bound["host"].is_string(), "{bound}");
+	Ok(())
+}
+
+/// `gonka-worker` with `args`, signing as host `//Bob//stash`: exit code, stdout, stderr.
+fn cli(args: &[&str]) -> (Option<i32>, String, String) {
+	let out = std::process::Command::new(env!("CARGO_BIN_EXE_gonka-worker"))
+		.args(args)
+		.env("GONKA_HOST_SURI", "//Bob//stash")
+		.env_remove("GONKA_HOST_KEY_FILE")
+		.env_remove("GONKA_WORKER_SURI")
+		.env_remove("GONKA_WORKER_KEY_FILE")
+		.output()
+		.unwrap();
+	let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+	(out.status.code(), text(&out.stdout), text(&out.stderr))
+}
+
+async fn host_life(
+	dir: &std::path::Path,
+	rpc: &str,
+	client: &gonka_worker::chain::ChainClient,
+) -> Result<(), String> {
+	use codec::Encode;
+	use polkadot_sdk::sp_keyring::Sr25519Keyring as K;
+	let host = K::BobStash.to_account_id();
+	let endpoint_of = |hosts: Vec<(gonka_worker::chain::AccountId, gonka_worker::chain::Host)>| {
+		hosts
+			.into_iter()
+			.find(|(h, _)| *h == host)
+			.map(|(_, info)| String::from_utf8_lossy(&info.endpoint).into_owned())
+	};
+	let (first, second) = (dir.join("first-key.json"), dir.join("second-key.json"));
+	for f in [&first, &second] {
+		let (code, _, err) = cli(&["key", "generate", "--file", f.to_str().unwrap()]);
+		assert_eq!(code, Some(0), "{err}");
+	}
+	let first_s = first.to_str().unwrap();
+	let (code, out, err) = cli(&[
+		"register",
+		"--node",
+		rpc,
+		"--key-file",
+		first_s,
+		"--public-endpoint",
+		"http://127.0.0.1:7001",
+	]);
+	assert_eq!(code, Some(0), "register: {out}{err}");
+	assert!(out.contains("Registered host") && out.contains("Sprint::HostRegistered"), "{out}");
+	let hosts = client.hosts(None).await.map_err(|e| e.to_string())?;
+	assert_eq!(endpoint_of(hosts).as_deref(), Some("http://127.0.0.1:7001"));
+
+	// The call data to sign in Polkadot.js apps is the runtime's own encoding.
+	let address = polkadot_sdk::sp_core::crypto::Ss58Codec::to_ss58check(&host);
+	let (code, out, err) = cli(&[
+		"update-endpoint",
+		"--node",
+		rpc,
+		"--public-endpoint",
+		"http://127.0.0.1:7002",
+		"--print-call",
+		"--host",
+		&address,
+	]);
+	assert_eq!(code, Some(0), "{err}");
+	let native = gonka_runtime::RuntimeCall::Sprint(pallet_sprint::Call::update_host {
+		endpoint: b"http://127.0.0.1:7002".to_vec().try_into().unwrap(),
+	});
+	assert_eq!(
+		out.lines().next(),
+		Some(format!("0x{}", hex::encode(native.encode())).as_str()),
+		"{out}"
+	);
+	let (code, out, err) =
+		cli(&["update-endpoint", "--node", rpc, "--public-endpoint", "http://127.0.0.1:7002"]);
+	assert_eq!(code, Some(0), "update-endpoint: {out}{err}");
+	let hosts = client.hosts(None).await.map_err(|e| e.to_string())?;
+	assert_eq!(endpoint_of(hosts).as_deref(), Some("http://127.0.0.1:7002"));
+	let (code, _, err) =
+		cli(&["update-endpoint", "--node", rpc, "--public-endpoint", "http://127.0.0.1:7002/path"]);
+	assert_eq!(code, Some(1));
+	assert!(err.contains("would be refused on chain"), "{err}");
+
+	// Rotate to the second key: the chain names the host by its new worker key.
+	let (code, out, err) =
+		cli(&["rotate-key", "--node", rpc, "--new-key-file", second.to_str().unwrap()]);
+	assert_eq!(code, Some(0), "rotate-key: {out}{err}");
+	let second_key = gonka_worker::keys::WorkerKey::from_file(&second).unwrap();
+	let second_account: gonka_worker::chain::AccountId =
+		polkadot_sdk::sp_core::Pair::public(second_key.pair()).into();
+	let named = client.host_of_worker(&second_account, None).await.map_err(|e| e.to_string())?;
+	assert_eq!(named, Some(host.clone()));
+
+	// Unregister; the bond stays locked until the next epoch, and the refusal says so by name.
+	// Both in one epoch: with fewer than 15 blocks left, wait for the next one.
+	let info = client.epoch_info(None).await.map_err(|e| e.to_string())?;
+	if info.next_epoch_start.saturating_sub(info.block) < 15 {
+		wait_block(client, info.next_epoch_start + 1, std::time::Duration::from_secs(60)).await;
+	}
+	let (code, out, err) = cli(&["unregister", "--node", rpc]);
+	assert_eq!(code, Some(0), "unregister: {out}{err}");
+	assert!(out.contains("Sprint::HostUnregistered"), "{out}");
+	let (code, _, err) = cli(&["withdraw-bond", "--node", rpc]);
+	assert_eq!(code, Some(1), "withdraw-bond before the next epoch: {err}");
+	assert!(err.contains("withdraw_bond failed") && err.contains("Sprint::"), "{err}");
 	Ok(())
 }

@@ -25,7 +25,7 @@ use std::{collections::BTreeMap, time::Duration};
 
 use common::*;
 use gonka_runtime::{AccountId, RuntimeCall, RuntimeEvent, GNK};
-use gonka_worker::chain::WaitFor;
+use gonka_worker::chain::{Call, WaitFor};
 use pallet_sprint::Event as SprintEvent;
 use polkadot_sdk::sp_keyring::Sr25519Keyring as K;
 
@@ -77,10 +77,7 @@ async fn scenario(
 	for (host, _, name) in honest {
 		let port = free_port();
 		ports.insert(name, port);
-		let call = RuntimeCall::Sprint(pallet_sprint::Call::update_host {
-			endpoint: format!("http://127.0.0.1:{port}").into_bytes().try_into().unwrap(),
-		});
-		client.sign_and_submit(&host.pair(), call, WaitFor::InBlock).await.map_err(err)?;
+		serve_host_at(&client, &host.pair(), port).await?;
 	}
 	// The cheaters register with `gonka-worker register`, as an operator would.
 	let cheaters = [
@@ -151,7 +148,10 @@ async fn scenario(
 	let call = RuntimeCall::Sprint(pallet_sprint::Call::update_host {
 		endpoint: format!("http://127.0.0.1:{dead}").into_bytes().try_into().unwrap(),
 	});
-	client.sign_and_submit(&K::Charlie.pair(), call, WaitFor::InBlock).await.map_err(err)?;
+	client
+		.sign_and_submit(&K::Charlie.pair(), Call::encoded(&call), WaitFor::InBlock)
+		.await
+		.map_err(err)?;
 
 	// Epoch E+1: the node goes away for a few seconds as the Validation phase opens, before the
 	// verdicts are in.
@@ -173,10 +173,7 @@ async fn scenario(
 	let mut events: BTreeMap<u32, Vec<RuntimeEvent>> = BTreeMap::new();
 	for n in start..start + 2 * len + 3 {
 		let hash = at(n).await;
-		events
-			.entry(n)
-			.or_default()
-			.extend(client.events(hash).await.map_err(err)?.into_iter().map(|r| r.event));
+		events.entry(n).or_default().extend(runtime_events(&client, hash).await?);
 	}
 	let all: Vec<&RuntimeEvent> = events.values().flatten().collect();
 	let cheater_accounts: Vec<AccountId> =

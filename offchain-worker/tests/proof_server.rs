@@ -146,6 +146,12 @@ async fn connection_caps_per_client_and_in_total_hold() {
 	let mut fifth = connect_from(1, server.addr).await;
 	assert!(closed_within(&mut fifth, Duration::from_secs(2)).await.is_some(), "over its cap");
 	assert_eq!(client_from(2).fetch(&url, 3, &[1]).await.unwrap().len(), 1);
+	// That client's pooled keep-alive connection closes with it; then four are open again.
+	let t = Instant::now();
+	while server.metrics.connections_open.load(Relaxed) != 4 {
+		assert!(t.elapsed() < Duration::from_secs(5), "the served client's connection closes");
+		tokio::time::sleep(Duration::from_millis(20)).await;
+	}
 	// Two more clients fill the server (6); a seventh connection, from anyone, is closed.
 	held.push(connect_from(3, server.addr).await);
 	held.push(connect_from(4, server.addr).await);

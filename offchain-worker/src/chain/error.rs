@@ -1,6 +1,6 @@
 //! What can go wrong talking to the chain, in words an operator can act on.
 
-use gonka_runtime::Hash;
+use super::Hash;
 use polkadot_sdk::sp_runtime::DispatchError;
 use std::{fmt, time::Duration};
 
@@ -55,6 +55,16 @@ pub enum ChainError {
 		#[source]
 		source: codec::Error,
 	},
+	/// subxt could not read the runtime at a block, or build an extrinsic.
+	#[error("{what}: {reason}")]
+	Subxt { what: String, reason: String },
+	/// A call's arguments do not fit the runtime's types at the block it is signed at (the
+	/// runtime changed the call).
+	#[error(
+		"the call {call} does not fit the runtime in force: {reason}. The runtime changed this \
+		 call; upgrade gonka-worker"
+	)]
+	CallMismatch { call: String, reason: String },
 	/// The runtime metadata lacks something the worker needs.
 	#[error("the runtime metadata has no {what}; upgrade gonka-worker to match the runtime")]
 	Metadata { what: String },

@@ -1,55 +1,79 @@
-//! The chain client: a `gonka-node` over JSON-RPC (WebSocket).
+//! The chain client: a `gonka-node` over JSON-RPC (WebSocket), through [`subxt`] where the
+//! runtime's shape matters, so that the worker follows runtime upgrades without a restart and
+//! without linking the runtime:
 //!
-//! * reads runtime constants (from the metadata, decoded into the runtime's types) and storage
-//!   (keys from the runtime's storage types, values decoded natively);
-//! * builds and signs extrinsics natively: sr25519, the runtime's [`TxExtension`], the nonce from
-//!   `system_accountNextIndex`, a mortal era;
-//! * submits them with `author_submitAndWatchExtrinsic` and reports inclusion with the
-//!   extrinsic's events, or the dispatch error by its pallet and error name
-//!   (`Balances::InsufficientBalance`), read from the runtime's metadata.
+//! * every extrinsic is built against the metadata and versions of the best block at the moment
+//!   it is signed (subxt reads `Core_version` at that block and fetches the metadata of a new
+//!   `spec_version` once): calls by pallet and call *name* ([`Call`]), their indices and the
+//!   transaction extensions from that metadata, sr25519 signatures, the nonce from
+//!   `system_accountNextIndex` (it counts the pool), a mortal era anchored at the best block;
+//! * events are decoded against the metadata of the block they are in ([`Event`]: pallet and
+//!   name, their SCALE bytes for whoever knows the type), so a new event variant is just another
+//!   event, and a failed extrinsic's error is named by its pallet and variant
+//!   (`Balances::InsufficientBalance`);
+//! * constants are read from the metadata of the block asked about;
+//! * the sprint pallet is read through its runtime API (`SprintApi`, [`sprint`]), whose SCALE
+//!   types are the pallet's own.
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), gonka_worker::chain::ChainError> {
-//! use gonka_worker::chain::{ChainClient, WaitFor};
+//! use gonka_worker::chain::{Call, ChainClient, WaitFor};
 //! use polkadot_sdk::sp_keyring::Sr25519Keyring;
 //!
 //! let client = ChainClient::connect("ws://127.0.0.1:9944").await?;
-//! let call = gonka_runtime::RuntimeCall::Balances(
-//!     polkadot_sdk::pallet_balances::Call::transfer_keep_alive {
-//!         dest: Sr25519Keyring::Bob.to_account_id().into(),
-//!         value: gonka_runtime::GNK,
-//!     },
-//! );
+//! let bob = Sr25519Keyring::Bob.to_account_id();
+//! // Balances::transfer_keep_alive(dest: MultiAddress::Id(bob), value: 1 GNK)
+//! let call = Call::new("Balances", "transfer_keep_alive", (polkadot_sdk::sp_runtime::MultiAddress::<_, ()>::Id(bob), codec::Compact(1_000_000_000u128)));
 //! let included = client.sign_and_submit(&Sr25519Keyring::Alice.pair(), call, WaitFor::Finalized).await?;
 //! println!("included in {:?} with {} events", included.block_hash, included.events.len());
 //! # Ok(()) }
 //! ```
 
+pub mod call;
 mod error;
 mod metadata;
 mod rpc;
 mod signing;
-mod sprint;
+pub mod sprint;
 
+pub use call::Call;
 pub use error::{ChainError, DispatchErrorInfo};
-pub use metadata::RuntimeMetadata;
-pub use signing::Mortality;
+pub use signing::{call_data, sign as sign_offline, PairSigner, MORTALITY_PERIOD};
 pub use sprint::Host;
 
 use codec::{Decode, Encode};
-use gonka_runtime::{AccountId, Hash, Header, Nonce, Runtime, RuntimeCall, RuntimeEvent};
 use jsonrpsee::{
 	core::client::{Subscription, SubscriptionClientT},
 	rpc_params,
 	ws_client::{WsClient, WsClientBuilder},
 };
 use polkadot_sdk::{
-	frame_system::{self, EventRecord, Phase},
-	sp_core::{crypto::Ss58Codec, sr25519, Bytes, Pair},
-	sp_runtime::traits::{BlakeTwo256, Hash as _},
+	sp_core::{crypto::Ss58Codec, sr25519, Bytes, Pair, H256},
+	sp_runtime::{
+		generic,
+		traits::{BlakeTwo256, Hash as _},
+	},
 };
 use serde::Deserialize;
 use std::{sync::Arc, time::Duration};
+use subxt::{config::SubstrateConfig, OnlineClient};
+
+/// Account ids on the gonka chain (sr25519 public keys).
+pub type AccountId = polkadot_sdk::sp_runtime::AccountId32;
+/// Block and extrinsic hashes (blake2-256).
+pub type Hash = H256;
+/// Block numbers.
+pub type BlockNumber = u32;
+/// Balances in base units (1 GNK = 10⁹).
+pub type Balance = u128;
+/// Account nonces.
+pub type Nonce = u32;
+/// A block header as the node sends it.
+pub type Header = generic::Header<BlockNumber, BlakeTwo256>;
+
+/// What subxt is configured with: the gonka chain's account, address, signature and hash types
+/// are Substrate's defaults.
+pub type GonkaConfig = SubstrateConfig;
 
 /// The `spec_name` of the gonka runtime; a node running anything else is refused.
 pub const RUNTIME_SPEC_NAME: &str = "gonka";
@@ -110,6 +134,34 @@ pub struct RuntimeVersion {
 	pub transaction_version: u32,
 }
 
+/// One event of a block, decoded against that block's metadata.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+	/// The pallet that emitted it (`Sprint`).
+	pub pallet: String,
+	/// The event's name (`Committed`).
+	pub name: String,
+	/// The extrinsic that emitted it, if any (`Phase::ApplyExtrinsic`).
+	pub extrinsic: Option<u32>,
+	/// The event's SCALE encoding as the runtime's event enum has it (pallet index, variant
+	/// index, fields): decode it with [`Event::decode_as`] into a type that knows it.
+	pub bytes: Vec<u8>,
+	/// The fields alone (after the pallet and variant index).
+	pub field_bytes: Vec<u8>,
+}
+
+impl Event {
+	/// Decodes [`Event::bytes`] as `E` (a runtime's event enum, in tests).
+	pub fn decode_as<E: Decode>(&self) -> Result<E, codec::Error> {
+		E::decode(&mut &self.bytes[..])
+	}
+
+	/// Whether this is `pallet::name`.
+	pub fn is(&self, pallet: &str, name: &str) -> bool {
+		self.pallet == pallet && self.name == name
+	}
+}
+
 /// An extrinsic that made it into a block and dispatched successfully.
 #[derive(Clone, Debug)]
 pub struct Included {
@@ -120,7 +172,7 @@ pub struct Included {
 	/// Its position in that block.
 	pub extrinsic_index: u32,
 	/// The events it emitted, `System::ExtrinsicSuccess` last.
-	pub events: Vec<RuntimeEvent>,
+	pub events: Vec<Event>,
 }
 
 /// The status updates of `author_submitAndWatchExtrinsic`.
@@ -151,14 +203,14 @@ struct RpcBlock {
 
 /// A connection to a `gonka-node`.
 ///
-/// Cheap to share: clone the [`Arc`] it is usually held in. The genesis hash, runtime version and
-/// metadata are read once at connection; [`ChainClient::refresh_runtime`] re-reads the last two
-/// after a runtime upgrade.
+/// Cheap to share: clone the [`Arc`] it is usually held in. Nothing about the runtime is cached
+/// beyond one metadata per `spec_version` (inside subxt): each operation reads the versions of
+/// the block it works at, so a runtime upgrade is followed at the block it applies.
 pub struct ChainClient {
 	url: String,
-	rpc: WsClient,
+	rpc: Arc<WsClient>,
+	api: OnlineClient<GonkaConfig>,
 	genesis_hash: Hash,
-	runtime: tokio::sync::RwLock<(RuntimeVersion, Arc<RuntimeMetadata>)>,
 	inclusion_timeout: Duration,
 }
 
@@ -186,42 +238,25 @@ impl ChainClient {
 			.build(url)
 			.await
 			.map_err(|source| ChainError::Connect { url: url.to_string(), source })?;
+		let rpc = Arc::new(rpc);
 		let genesis_hash: Hash =
 			rpc::request::<Option<Hash>>(&rpc, "chain_getBlockHash", rpc_params![0u32])
 				.await?
 				.ok_or(ChainError::NoGenesis)?;
-		let version = Self::fetch_version(&rpc).await?;
+		let version: RuntimeVersion =
+			rpc::request(&rpc, "state_getRuntimeVersion", rpc_params![]).await?;
 		if version.spec_name != RUNTIME_SPEC_NAME {
 			return Err(ChainError::WrongChain {
 				url: url.to_string(),
 				spec_name: version.spec_name,
 			});
 		}
-		let metadata = Arc::new(Self::fetch_metadata(&rpc).await?);
-		Ok(Self {
-			url: url.to_string(),
-			rpc,
-			genesis_hash,
-			runtime: tokio::sync::RwLock::new((version, metadata)),
-			inclusion_timeout,
-		})
-	}
-
-	async fn fetch_version(rpc: &WsClient) -> Result<RuntimeVersion, ChainError> {
-		rpc::request(rpc, "state_getRuntimeVersion", rpc_params![]).await
-	}
-
-	async fn fetch_metadata(rpc: &WsClient) -> Result<RuntimeMetadata, ChainError> {
-		let bytes: Bytes = rpc::request(rpc, "state_getMetadata", rpc_params![]).await?;
-		RuntimeMetadata::decode(&bytes)
-	}
-
-	/// Re-reads the runtime version and metadata (after a runtime upgrade).
-	pub async fn refresh_runtime(&self) -> Result<RuntimeVersion, ChainError> {
-		let version = Self::fetch_version(&self.rpc).await?;
-		let metadata = Arc::new(Self::fetch_metadata(&self.rpc).await?);
-		*self.runtime.write().await = (version.clone(), metadata);
-		Ok(version)
+		let backend = subxt::backend::LegacyBackend::builder().build(rpc::SubxtRpc(rpc.clone()));
+		let config = SubstrateConfig::builder().set_genesis_hash(genesis_hash).build();
+		let api = OnlineClient::from_backend_with_config(config, Arc::new(backend))
+			.await
+			.map_err(|e| ChainError::Subxt { what: "connecting".into(), reason: e.to_string() })?;
+		Ok(Self { url: url.to_string(), rpc, api, genesis_hash, inclusion_timeout })
 	}
 
 	/// The URL this client is connected to.
@@ -234,14 +269,9 @@ impl ChainClient {
 		self.genesis_hash
 	}
 
-	/// The runtime version read at connection (or at the last [`ChainClient::refresh_runtime`]).
-	pub async fn runtime_version(&self) -> RuntimeVersion {
-		self.runtime.read().await.0.clone()
-	}
-
-	/// The runtime metadata read at connection (or at the last [`ChainClient::refresh_runtime`]).
-	pub async fn metadata(&self) -> Arc<RuntimeMetadata> {
-		self.runtime.read().await.1.clone()
+	/// The runtime version at the best block (or at `at`).
+	pub async fn runtime_version(&self, at: Option<Hash>) -> Result<RuntimeVersion, ChainError> {
+		rpc::request(&self.rpc, "state_getRuntimeVersion", rpc_params![at]).await
 	}
 
 	/// Whether the WebSocket connection is still up.
@@ -266,6 +296,11 @@ impl ChainClient {
 		header.ok_or(ChainError::UnknownBlock { hash })
 	}
 
+	/// The hash of the best block.
+	pub async fn best_hash(&self) -> Result<Hash, ChainError> {
+		Ok(Self::header_hash(&self.header(None).await?))
+	}
+
 	/// The hash of the last finalized block.
 	pub async fn finalized_head(&self) -> Result<Hash, ChainError> {
 		rpc::request(&self.rpc, "chain_getFinalizedHead", rpc_params![]).await
@@ -282,12 +317,32 @@ impl ChainClient {
 		rpc::request(&self.rpc, "chain_getBlockHash", rpc_params![number]).await
 	}
 
-	/// A runtime constant, decoded into `T` (use the runtime's own type for it).
+	/// subxt at block `at` (the best block when `None`): that block's versions and metadata.
+	async fn at(
+		&self,
+		at: Option<Hash>,
+	) -> Result<subxt::client::OnlineClientAtBlock<GonkaConfig>, ChainError> {
+		let hash = match at {
+			Some(h) => h,
+			None => self.best_hash().await?,
+		};
+		self.api.at_block(hash).await.map_err(|e| ChainError::Subxt {
+			what: format!("reading the runtime at block {hash:?}"),
+			reason: e.to_string(),
+		})
+	}
+
+	/// The metadata in force at block `at` (the best block when `None`).
+	pub async fn metadata(&self, at: Option<Hash>) -> Result<subxt::ArcMetadata, ChainError> {
+		Ok(self.at(at).await?.metadata())
+	}
+
+	/// A runtime constant at the best block, decoded into `T` (SCALE).
 	///
-	/// `client.constant::<gonka_runtime::Balance>("Balances", "ExistentialDeposit")`
+	/// `client.constant::<u128>("Balances", "ExistentialDeposit")`
 	pub async fn constant<T: Decode>(&self, pallet: &str, name: &str) -> Result<T, ChainError> {
-		let metadata = self.metadata().await;
-		let bytes = metadata.constant(pallet, name)?;
+		let metadata = self.metadata(None).await?;
+		let bytes = metadata::constant(&metadata, pallet, name)?;
 		T::decode(&mut &bytes[..]).map_err(|source| ChainError::Decode {
 			what: format!("constant {pallet}::{name}"),
 			source,
@@ -307,9 +362,6 @@ impl ChainClient {
 	}
 
 	/// The storage value under `key`, decoded into `T`; `None` when empty.
-	///
-	/// Build `key` from the runtime's storage types, e.g.
-	/// `frame_system::Account::<Runtime>::hashed_key_for(&who)`.
 	pub async fn storage<T: Decode>(
 		&self,
 		key: &[u8],
@@ -326,28 +378,53 @@ impl ChainClient {
 			.transpose()
 	}
 
-	/// An account's nonce and balances (`System::Account`) at the best block.
+	/// An account's nonce and balances (`System::Account`, a FRAME layout every runtime keeps)
+	/// at the best block.
 	pub async fn account(
 		&self,
 		who: &AccountId,
 	) -> Result<
-		frame_system::AccountInfo<
+		polkadot_sdk::frame_system::AccountInfo<
 			Nonce,
-			polkadot_sdk::pallet_balances::AccountData<gonka_runtime::Balance>,
+			polkadot_sdk::pallet_balances::AccountData<Balance>,
 		>,
 		ChainError,
 	> {
-		let key = frame_system::Account::<Runtime>::hashed_key_for(who);
+		use polkadot_sdk::frame_support::{Blake2_128Concat, StorageHasher};
+		let key = [
+			polkadot_sdk::frame_support::storage::storage_prefix(b"System", b"Account").to_vec(),
+			Blake2_128Concat::hash(who.as_ref()),
+		]
+		.concat();
 		Ok(self.storage(&key, None).await?.unwrap_or_default())
 	}
 
-	/// The events of block `at` (`System::Events`).
-	pub async fn events(
-		&self,
-		at: Hash,
-	) -> Result<Vec<EventRecord<RuntimeEvent, Hash>>, ChainError> {
-		let key = self.metadata().await.storage_value_key("System", "Events")?;
-		Ok(self.storage(&key, Some(at)).await?.unwrap_or_default())
+	/// The events of block `at`, decoded against that block's metadata.
+	pub async fn events(&self, at: Hash) -> Result<Vec<Event>, ChainError> {
+		let block = self.at(Some(at)).await?;
+		let events = block.events().fetch().await.map_err(|e| ChainError::Subxt {
+			what: format!("reading the events of block {at:?}"),
+			reason: e.to_string(),
+		})?;
+		let mut out = Vec::new();
+		for event in events.iter() {
+			let event = event.map_err(|e| ChainError::Subxt {
+				what: format!("decoding an event of block {at:?}"),
+				reason: e.to_string(),
+			})?;
+			out.push(Event {
+				pallet: event.pallet_name().to_string(),
+				name: event.event_name().to_string(),
+				extrinsic: match event.phase() {
+					subxt::events::Phase::ApplyExtrinsic(i) => Some(i),
+					_ => None,
+				},
+				bytes: [&[event.pallet_index(), event.event_index()][..], event.field_bytes()]
+					.concat(),
+				field_bytes: event.field_bytes().to_vec(),
+			});
+		}
+		Ok(out)
 	}
 
 	/// Calls runtime API `method` (`"Trait_method"`) with SCALE-encoded `args` at the best block.
@@ -369,35 +446,22 @@ impl ChainClient {
 		rpc::request(&self.rpc, "system_accountNextIndex", rpc_params![who.to_ss58check()]).await
 	}
 
-	/// Signs `call` with `signer`: nonce from the node, a mortal era anchored at the last
-	/// finalized block, no tip. Returns the SCALE-encoded extrinsic, ready for
-	/// [`ChainClient::submit_and_watch`].
-	pub async fn sign(
-		&self,
-		signer: &sr25519::Pair,
-		call: RuntimeCall,
-	) -> Result<Vec<u8>, ChainError> {
+	/// Signs `call` with `signer` against the best block: its metadata (call indices,
+	/// transaction extensions) and versions, the nonce from the node, a mortal era of
+	/// [`MORTALITY_PERIOD`] blocks from that block, no tip. Returns the SCALE-encoded
+	/// extrinsic, ready for [`ChainClient::submit_and_watch`].
+	pub async fn sign(&self, signer: &sr25519::Pair, call: Call) -> Result<Vec<u8>, ChainError> {
 		let who: AccountId = signer.public().into();
 		let nonce = self.next_nonce(&who).await?;
-		let anchor = self.finalized_number().await?;
-		let mortality = Mortality::anchored_at(anchor);
-		let anchor_hash = self
-			.block_hash(mortality.birth())
-			.await?
-			.ok_or(ChainError::UnknownBlock { hash: None })?;
-		let version = self.runtime_version().await;
-		Ok(signing::sign(signing::SigningContext {
-			signer,
-			call,
-			nonce,
-			tip: 0,
-			mortality,
-			mortality_checkpoint: anchor_hash,
-			genesis_hash: self.genesis_hash,
-			spec_version: version.spec_version,
-			transaction_version: version.transaction_version,
-		})
-		.encode())
+		let block = self.at(None).await?;
+		let checkpoint = (block.block_number(), block.block_hash());
+		signing::sign(&block, checkpoint, signer, &call, nonce)
+	}
+
+	/// The call data of `call` under the best block's metadata (checked against its types), as
+	/// Polkadot.js apps decodes it.
+	pub async fn call_data(&self, call: &Call) -> Result<Vec<u8>, ChainError> {
+		signing::call_data(&self.at(None).await?, call)
 	}
 
 	/// Signs `call` with `signer`, submits it and waits as `wait` says; see
@@ -405,7 +469,7 @@ impl ChainClient {
 	pub async fn sign_and_submit(
 		&self,
 		signer: &sr25519::Pair,
-		call: RuntimeCall,
+		call: Call,
 		wait: WaitFor,
 	) -> Result<Included, ChainError> {
 		let extrinsic = self.sign(signer, call).await?;
@@ -425,6 +489,17 @@ impl ChainClient {
 		extrinsic: &[u8],
 		wait: WaitFor,
 	) -> Result<Included, ChainError> {
+		self.submit_and_watch_within(extrinsic, wait, self.inclusion_timeout).await
+	}
+
+	/// [`ChainClient::submit_and_watch`] with its own time limit (a commitment waits no longer
+	/// than its window).
+	pub async fn submit_and_watch_within(
+		&self,
+		extrinsic: &[u8],
+		wait: WaitFor,
+		limit: Duration,
+	) -> Result<Included, ChainError> {
 		let tx_hash = BlakeTwo256::hash(extrinsic);
 		let mut sub: Subscription<TxStatus> = self
 			.rpc
@@ -436,7 +511,7 @@ impl ChainClient {
 			.await
 			.map_err(|e| rpc::submit_error(e, tx_hash))?;
 
-		let block_hash = tokio::time::timeout(self.inclusion_timeout, async {
+		let block_hash = tokio::time::timeout(limit, async {
 			let mut in_block = None;
 			while let Some(status) = sub.next().await {
 				let status = status.map_err(|e| ChainError::Subscription {
@@ -487,7 +562,7 @@ impl ChainClient {
 		.await
 		.map_err(|_| ChainError::Timeout {
 			what: format!("extrinsic {tx_hash:?} to be {wait:?}"),
-			after: self.inclusion_timeout,
+			after: limit,
 		})??;
 
 		self.outcome(tx_hash, block_hash).await
@@ -505,24 +580,54 @@ impl ChainClient {
 			.ok_or(ChainError::NotInBlock { tx_hash, block_hash })? as u32;
 
 		let mut events = Vec::new();
-		for record in self.events(block_hash).await? {
-			if record.phase != Phase::ApplyExtrinsic(index) {
+		for event in self.events(block_hash).await? {
+			if event.extrinsic != Some(index) {
 				continue;
 			}
-			if let RuntimeEvent::System(frame_system::Event::ExtrinsicFailed {
-				dispatch_error,
-				..
-			}) = &record.event
-			{
-				let metadata = self.metadata().await;
+			if event.is("System", "ExtrinsicFailed") {
+				let metadata = self.metadata(Some(block_hash)).await?;
+				let error =
+					polkadot_sdk::sp_runtime::DispatchError::decode(&mut &event.field_bytes[..])
+						.map_err(|source| ChainError::Decode {
+							what: "the dispatch error of System::ExtrinsicFailed".into(),
+							source,
+						})?;
 				return Err(ChainError::Dispatch {
 					tx_hash,
 					block_hash,
-					error: metadata.describe(dispatch_error),
+					error: metadata::describe(&metadata, &error),
 				});
 			}
-			events.push(record.event);
+			events.push(event);
 		}
 		Ok(Included { tx_hash, block_hash, extrinsic_index: index, events })
+	}
+
+	/// New best heads (`chain_subscribeNewHeads`).
+	pub async fn subscribe_new_heads(&self) -> Result<Subscription<Header>, ChainError> {
+		self.rpc
+			.subscribe("chain_subscribeNewHeads", rpc_params![], "chain_unsubscribeNewHeads")
+			.await
+			.map_err(|source| ChainError::Rpc { method: "chain_subscribeNewHeads".into(), source })
+	}
+
+	/// New finalized heads (`chain_subscribeFinalizedHeads`).
+	pub async fn subscribe_finalized_heads(&self) -> Result<Subscription<Header>, ChainError> {
+		self.rpc
+			.subscribe(
+				"chain_subscribeFinalizedHeads",
+				rpc_params![],
+				"chain_unsubscribeFinalizedHeads",
+			)
+			.await
+			.map_err(|source| ChainError::Rpc {
+				method: "chain_subscribeFinalizedHeads".into(),
+				source,
+			})
+	}
+
+	/// Hash of a header (blake2-256 of its encoding).
+	pub fn header_hash(header: &Header) -> Hash {
+		polkadot_sdk::sp_runtime::traits::Header::hash(header)
 	}
 }

@@ -1,11 +1,6 @@
-//! The sprint pallet through `SprintApi` (never raw storage), and head subscriptions.
+//! The sprint pallet through `SprintApi` (never raw storage): the pallet's own SCALE types.
 
-use super::{ChainClient, ChainError};
-use gonka_runtime::{AccountId, Balance, Hash, Header};
-use jsonrpsee::{
-	core::client::{Subscription, SubscriptionClientT},
-	rpc_params,
-};
+use super::{AccountId, Balance, ChainClient, ChainError, Hash};
 use pallet_sprint::{Commitment, EpochIndex, EpochInfo, HostInfo, SprintParams, Tally};
 
 /// A host as `SprintApi::hosts` gives it.
@@ -107,33 +102,5 @@ impl ChainClient {
 		at: Option<Hash>,
 	) -> Result<Tally, ChainError> {
 		self.runtime_api("SprintApi_tally", (epoch, host), at).await
-	}
-
-	/// New best heads (`chain_subscribeNewHeads`).
-	pub async fn subscribe_new_heads(&self) -> Result<Subscription<Header>, ChainError> {
-		self.rpc
-			.subscribe("chain_subscribeNewHeads", rpc_params![], "chain_unsubscribeNewHeads")
-			.await
-			.map_err(|source| ChainError::Rpc { method: "chain_subscribeNewHeads".into(), source })
-	}
-
-	/// New finalized heads (`chain_subscribeFinalizedHeads`).
-	pub async fn subscribe_finalized_heads(&self) -> Result<Subscription<Header>, ChainError> {
-		self.rpc
-			.subscribe(
-				"chain_subscribeFinalizedHeads",
-				rpc_params![],
-				"chain_unsubscribeFinalizedHeads",
-			)
-			.await
-			.map_err(|source| ChainError::Rpc {
-				method: "chain_subscribeFinalizedHeads".into(),
-				source,
-			})
-	}
-
-	/// Hash of a header (the runtime's hashing).
-	pub fn header_hash(header: &Header) -> Hash {
-		polkadot_sdk::sp_runtime::traits::Header::hash(header)
 	}
 }

@@ -157,6 +157,11 @@ impl Drop for Proc {
 
 /// `gonka-node --dev` with 1 s blocks on free ports, its state in `base` (kept across restarts).
 pub fn start_node(dir: &Path) -> (Proc, String) {
+	start_node_with(dir, &[])
+}
+
+/// [`start_node`] with `extra` arguments.
+pub fn start_node_with(dir: &Path, extra: &[&str]) -> (Proc, String) {
 	let rpc_port = free_port();
 	let args: Vec<String> = [
 		"--dev",
@@ -177,6 +182,7 @@ pub fn start_node(dir: &Path) -> (Proc, String) {
 		"--base-path".into(),
 		dir.join("node").display().to_string(),
 	])
+	.chain(extra.iter().map(|s| s.to_string()))
 	.collect();
 	let node = Proc::spawn("node", &node_bin(), &args, &[], dir.join("node.log"));
 	(node, format!("ws://127.0.0.1:{rpc_port}"))
@@ -242,4 +248,41 @@ pub async fn wait_block(client: &ChainClient, block: u32, within: Duration) {
 		assert!(start.elapsed() < within, "block #{block} not reached in {within:?} (at #{now})");
 		tokio::time::sleep(Duration::from_millis(250)).await;
 	}
+}
+
+/// The events of block `at`, as the runtime this test was built with knows them.
+pub async fn runtime_events(
+	client: &ChainClient,
+	at: gonka_worker::chain::Hash,
+) -> Result<Vec<gonka_runtime::RuntimeEvent>, String> {
+	client
+		.events(at)
+		.await
+		.map_err(|e| e.to_string())?
+		.into_iter()
+		.map(|e| {
+			e.decode_as::<gonka_runtime::RuntimeEvent>()
+				.map_err(|d| format!("event {}::{}: {d}", e.pallet, e.name))
+		})
+		.collect()
+}
+
+/// Moves `host`'s endpoint to `http://127.0.0.1:{port}` (signed by the host account).
+pub async fn serve_host_at(
+	client: &ChainClient,
+	host: &polkadot_sdk::sp_core::sr25519::Pair,
+	port: u16,
+) -> Result<(), String> {
+	let call = gonka_runtime::RuntimeCall::Sprint(pallet_sprint::Call::update_host {
+		endpoint: format!("http://127.0.0.1:{port}").into_bytes().try_into().unwrap(),
+	});
+	client
+		.sign_and_submit(
+			host,
+			gonka_worker::chain::Call::encoded(&call),
+			gonka_worker::chain::WaitFor::InBlock,
+		)
+		.await
+		.map(|_| ())
+		.map_err(|e| e.to_string())
 }
