@@ -31,6 +31,15 @@ pub fn call_data<C: OfflineClientAtBlockT<GonkaConfig>>(
 	block: &ClientAtBlock<GonkaConfig, C>,
 	call: &Call,
 ) -> Result<Vec<u8>, ChainError> {
+	checked(block, call).map(|(bytes, _)| bytes)
+}
+
+/// The call data of `call` and the payload subxt signs, decoded once against `block`'s metadata
+/// (which checks every argument, and that nothing is left over).
+fn checked<C: OfflineClientAtBlockT<GonkaConfig>>(
+	block: &ClientAtBlock<GonkaConfig, C>,
+	call: &Call,
+) -> Result<(Vec<u8>, impl subxt::transactions::Payload), ChainError> {
 	let bytes = match call {
 		Call::Encoded(bytes) => bytes.clone(),
 		Call::Named { pallet, name, args } => {
@@ -44,12 +53,11 @@ pub fn call_data<C: OfflineClientAtBlockT<GonkaConfig>>(
 			[&[p.call_index(), variant.index][..], &args[..]].concat()
 		},
 	};
-	// Decoding it against the metadata's types checks every argument (and that nothing is left).
-	block
+	let payload = block
 		.transactions()
 		.from_call_data_bytes(&bytes)
 		.map_err(|e| ChainError::CallMismatch { call: call.describe(), reason: e.to_string() })?;
-	Ok(bytes)
+	Ok((bytes, payload))
 }
 
 /// Signs `call` by `signer` with `nonce` under `block`'s metadata and versions, mortal for
@@ -62,11 +70,7 @@ pub fn sign<C: OfflineClientAtBlockT<GonkaConfig>>(
 	call: &Call,
 	nonce: Nonce,
 ) -> Result<Vec<u8>, ChainError> {
-	let bytes = call_data(block, call)?;
-	let payload = block
-		.transactions()
-		.from_call_data_bytes(&bytes)
-		.map_err(|e| ChainError::CallMismatch { call: call.describe(), reason: e.to_string() })?;
+	let (_, payload) = checked(block, call)?;
 	let params = SubstrateExtrinsicParamsBuilder::<GonkaConfig>::new()
 		.nonce(nonce.into())
 		.mortal_from_unchecked(MORTALITY_PERIOD, checkpoint.0, checkpoint.1)
