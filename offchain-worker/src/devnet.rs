@@ -144,6 +144,8 @@ pub fn run(args: DevnetArgs) -> Result<(), String> {
 		cmd.args(["run", "--no-progress", "--allow-private-endpoints", "--node", &rpc])
 			.arg("--listen")
 			.arg(format!("127.0.0.1:{port}"))
+			.arg("--metrics-listen")
+			.arg(format!("127.0.0.1:{}", metrics_port(port)))
 			.arg("--data-dir")
 			.arg(dir.join(format!("worker-{name}")))
 			.arg("--threads")
@@ -173,6 +175,11 @@ pub fn run(args: DevnetArgs) -> Result<(), String> {
 	}
 	println!("stopped; logs and state are in {}", dir.display());
 	outcome
+}
+
+/// A dev worker's metrics port: its proof server's port + 1000 (8101 → 9101).
+fn metrics_port(proof_port: u16) -> u16 {
+	proof_port + 1000
 }
 
 struct Row {
@@ -234,8 +241,10 @@ async fn live_view(rpc: &str, epochs: u32, procs: &mut [Proc]) -> Result<(), Str
 			"host", "nonces/s", "hits", "commit", "verdicts", "weight", "reward (GNK)"
 		));
 		for row in rows.iter_mut() {
-			let metrics =
-				http.get_text(&format!("http://127.0.0.1:{}/metrics", row.port)).await.ok();
+			let metrics = http
+				.get_text(&format!("http://127.0.0.1:{}/metrics", metrics_port(row.port)))
+				.await
+				.ok();
 			let m = |name: &str| {
 				metrics.as_deref().and_then(|t| parse_metric(t, &format!("gonka_worker_{name}")))
 			};
@@ -256,7 +265,7 @@ async fn live_view(rpc: &str, epochs: u32, procs: &mut [Proc]) -> Result<(), Str
 				m("sprint_nonces_per_second").map_or("down".into(), |v| format!("{v:.0}")),
 				m("sprint_hits").map_or("-".into(), |v| format!("{v:.0}")),
 				commit,
-				m("verdicts_submitted_total").map_or("-".into(), |v| format!("{v:.0}")),
+				m("verdicts_total").map_or("-".into(), |v| format!("{v:.0}")),
 				weight,
 				reward
 			));

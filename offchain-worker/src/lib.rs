@@ -8,21 +8,27 @@
 //!   for extrinsics, events and constants against each block's own metadata, so runtime upgrades
 //!   are followed; `SprintApi`; head subscriptions). The worker does not link the runtime;
 //! * [`worker`]: the loop that follows the chain and does each phase's work once;
+//! * [`planner`]: what to do at a block, a pure function of what the worker knows (tested
+//!   without a node);
 //! * [`store`]: the data directory (hits as found, commitments, what was sent on chain);
-//! * [`server`]: the proof server (`/v1/sprint/{epoch}/proofs`, `/health`, `/metrics`);
+//! * [`server`]: the proof server (`/v1/sprint/{epoch}/proofs`, `/health`) and the metrics
+//!   server (`/metrics`, `/health`);
 //! * [`validator`]: fetching and judging a host's proofs;
 //! * [`verdicts`]: verdict commitments and reveals, saved before they are sent;
 //! * [`backend`]: each device's backend, rebuilt after a failure;
 //! * [`health`]: what is wrong right now, for `/health`;
+//! * [`config`]: `run --config FILE` (TOML);
 //! * [`keys`], [`metrics`], [`bench`], [`devnet`].
 
 pub mod backend;
 pub mod bench;
 pub mod chain;
+pub mod config;
 pub mod devnet;
 pub mod health;
 pub mod keys;
 pub mod metrics;
+pub mod planner;
 pub mod server;
 pub mod store;
 pub mod validator;

@@ -8,7 +8,7 @@
 
 use std::{net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration};
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use gonka_worker::{
 	keys::{WorkerKey, HOST_SURI_ENV},
 	server::ServerLimits,
@@ -85,9 +85,20 @@ struct RunArgs {
 	/// The worker key file (default: the secret URI in GONKA_WORKER_SURI).
 	#[arg(long, env = "GONKA_WORKER_KEY_FILE")]
 	key_file: Option<PathBuf>,
+	/// A TOML file of these settings (keys are the long flags: `rate-limit = 20`); the command
+	/// line and the environment win over it.
+	#[arg(long, env = "GONKA_WORKER_CONFIG")]
+	config: Option<PathBuf>,
 	/// Where the proof server listens.
 	#[arg(long, env = "GONKA_WORKER_LISTEN", default_value = "0.0.0.0:8101")]
 	listen: SocketAddr,
+	/// Where `/metrics` (Prometheus) and `/health` are served; keep it private (the default is
+	/// localhost only).
+	#[arg(long, env = "GONKA_WORKER_METRICS_LISTEN", default_value = "127.0.0.1:9616")]
+	metrics_listen: SocketAddr,
+	/// Serve no metrics.
+	#[arg(long, env = "GONKA_WORKER_NO_METRICS")]
+	no_metrics: bool,
 	/// The URL peers reach this worker at (what `register` puts on chain); shown in /health.
 	#[arg(long, env = "GONKA_WORKER_ENDPOINT")]
 	public_endpoint: Option<String>,
@@ -104,10 +115,10 @@ struct RunArgs {
 	#[arg(long, env = "GONKA_WORKER_DATA_DIR", default_value = "gonka-worker-data")]
 	data_dir: PathBuf,
 	/// Blocks before the Commit phase at which the Sprint stops, to commit in time.
-	#[arg(long, default_value_t = 1)]
+	#[arg(long, env = "GONKA_WORKER_COMMIT_MARGIN_BLOCKS", default_value_t = 1)]
 	commit_margin_blocks: u32,
 	/// Time limit of one proof fetch from a peer, in seconds.
-	#[arg(long, default_value_t = 10)]
+	#[arg(long, env = "GONKA_WORKER_FETCH_TIMEOUT_SECS", default_value_t = 10)]
 	fetch_timeout_secs: u64,
 	/// Proof requests per second each client (an IPv4 address or an IPv6 /64) may make; more
 	/// than 0 and at most 10000.
@@ -134,13 +145,17 @@ struct RunArgs {
 	#[arg(long, env = "GONKA_WORKER_STARTUP_TIMEOUT_SECS", default_value_t = 120)]
 	startup_timeout_secs: u64,
 	/// No live progress bar (logs only).
-	#[arg(long)]
+	#[arg(long, env = "GONKA_WORKER_NO_PROGRESS")]
 	no_progress: bool,
 	/// DEVELOPMENT NETWORKS ONLY: also fetch proofs from loopback, private, link-local and
 	/// multicast addresses. Without it the validator refuses them (PROTOCOL §1), so a host
 	/// cannot point the committee at internal services.
 	#[arg(long, env = "GONKA_WORKER_ALLOW_PRIVATE_ENDPOINTS")]
 	allow_private_endpoints: bool,
+	/// PEM file of CA certificates to trust for `https://` peers besides the webpki roots (a
+	/// test network's own CA).
+	#[arg(long, env = "GONKA_WORKER_EXTRA_CA_FILE")]
+	extra_ca_file: Option<PathBuf>,
 	/// FOR NETWORK TESTS ONLY: commit N made-up hits instead of computing. The host is slashed.
 	#[arg(long, hide = true)]
 	cheat_made_up_hits: Option<u64>,
@@ -231,7 +246,14 @@ fn init_logs() {
 }
 
 fn main() -> ExitCode {
-	let cli = Cli::parse();
+	let cli = match parse_cli(std::env::args_os().collect()) {
+		Ok(cli) => cli,
+		Err(CliError::Clap(e)) => e.exit(),
+		Err(CliError::Config(e)) => {
+			eprintln!("error: {e}");
+			return ExitCode::from(2);
+		},
+	};
 	let result: Result<(), String> = match cli.command {
 		Command::Key(KeyCommand::Generate { file }) => WorkerKey::generate(&file)
 			.map(|key| {
@@ -336,9 +358,13 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
 }
 
 fn run(args: RunArgs) -> Result<(), String> {
+	if let Some(file) = &args.config {
+		tracing::info!(target: "gonka::worker", "settings from {} (the command line and the environment win over it)", file.display());
+	}
 	let config = WorkerConfig {
 		node_url: args.node.node_url,
 		listen: args.listen,
+		metrics_listen: (!args.no_metrics).then_some(args.metrics_listen),
 		backend: args.backend,
 		devices: args.devices,
 		threads: args.threads,
@@ -355,6 +381,10 @@ fn run(args: RunArgs) -> Result<(), String> {
 		},
 		progress: !args.no_progress,
 		allow_private_endpoints: args.allow_private_endpoints,
+		extra_roots: match &args.extra_ca_file {
+			Some(path) => gonka_worker::validator::read_ca_file(path)?,
+			None => Vec::new(),
+		},
 		stall_timeout: Duration::from_secs(args.stall_timeout_secs.max(1)),
 		startup_timeout: Duration::from_secs(args.startup_timeout_secs),
 		cheat: match (
@@ -389,6 +419,31 @@ fn run(args: RunArgs) -> Result<(), String> {
 			.await
 			.map_err(|e| e.to_string())
 	})
+}
+
+/// Why the command line was refused: clap's own errors (and `--help`, `--version`), or a config
+/// file's.
+enum CliError {
+	Clap(clap::Error),
+	Config(String),
+}
+
+/// The command line, with `run --config FILE`'s settings added where the command line and the
+/// environment left a default.
+fn parse_cli(mut argv: Vec<std::ffi::OsString>) -> Result<Cli, CliError> {
+	let matches = Cli::command().try_get_matches_from(&argv).map_err(CliError::Clap)?;
+	if let Some(("run", run)) = matches.subcommand() {
+		if let Some(file) = run.get_one::<PathBuf>("config") {
+			let extra = gonka_worker::config::flags_from_file(&Cli::command(), "run", run, file)
+				.map_err(|e| CliError::Config(e.to_string()))?;
+			if !extra.is_empty() {
+				argv.extend(extra);
+				let matches = Cli::command().try_get_matches_from(&argv).map_err(CliError::Clap)?;
+				return Cli::from_arg_matches(&matches).map_err(CliError::Clap);
+			}
+		}
+	}
+	Cli::from_arg_matches(&matches).map_err(CliError::Clap)
 }
 
 fn check_endpoint(endpoint: &str) -> Result<(), String> {
@@ -523,4 +578,82 @@ fn key_proof(
 	println!("  genesis:    0x{}", hex::encode(&genesis));
 	println!("  key_proof:  {{ Sr25519: 0x{} }}", hex::encode(proof.0));
 	Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	/// Every setting of `run` can come from the environment (systemd's `EnvironmentFile`,
+	/// containers), except the test-only ones.
+	#[test]
+	fn every_run_flag_has_an_environment_variable() {
+		let cmd = Cli::command();
+		let run = cmd.find_subcommand("run").unwrap();
+		let mut n = 0;
+		for arg in run.get_arguments().filter(|a| !a.is_hide_set() && a.get_long().is_some()) {
+			let long = arg.get_long().unwrap();
+			if long == "help" {
+				continue;
+			}
+			let env = arg.get_env().unwrap_or_else(|| panic!("--{long} has no env fallback"));
+			let env = env.to_string_lossy();
+			assert!(env.starts_with("GONKA_"), "--{long}: {env}");
+			n += 1;
+		}
+		assert!(n >= 20, "{n}");
+	}
+
+	/// README's example config file is one `run` accepts.
+	#[test]
+	fn the_readme_config_example_parses() {
+		let readme = include_str!("../../README.md");
+		let start =
+			readme.find("```toml\n# /etc/gonka/worker.toml").expect("README has the example");
+		let body = &readme[start + "```toml\n".len()..];
+		let body = &body[..body.find("```").unwrap()];
+		let path =
+			std::env::temp_dir().join(format!("gonka-readme-config-{}.toml", std::process::id()));
+		std::fs::write(&path, body).unwrap();
+		let argv: Vec<std::ffi::OsString> =
+			vec!["gonka-worker".into(), "run".into(), "--config".into(), path.clone().into()];
+		let cli = parse_cli(argv);
+		let _ = std::fs::remove_file(&path);
+		let Ok(Cli { command: Command::Run(args) }) = cli else { panic!("not run") };
+		assert_eq!(args.devices, ["cuda:0", "cuda:1"]);
+		assert_eq!(args.public_endpoint.as_deref(), Some("https://my-host.example:8443"));
+		assert!(args.no_progress);
+	}
+
+	#[test]
+	fn run_reads_a_config_file_and_the_command_line_wins() {
+		let path =
+			std::env::temp_dir().join(format!("gonka-run-config-{}.toml", std::process::id()));
+		std::fs::write(
+			&path,
+			"listen = \"127.0.0.1:18101\"\nrate-limit = 7.5\ndevices = [\"cpu\"]\n\
+			 no_progress = true\nmax-connections = 99\n",
+		)
+		.unwrap();
+		let argv = |extra: &[&str]| {
+			let mut v: Vec<std::ffi::OsString> =
+				["gonka-worker", "run", "--config"].iter().map(Into::into).collect();
+			v.push(path.clone().into());
+			v.extend(extra.iter().map(Into::into));
+			v
+		};
+		let Ok(Cli { command: Command::Run(args) }) = parse_cli(argv(&["--max-connections", "12"]))
+		else {
+			panic!("not run")
+		};
+		assert_eq!(args.listen, "127.0.0.1:18101".parse().unwrap());
+		assert_eq!(args.rate_limit, 7.5);
+		assert_eq!(args.devices, ["cpu"]);
+		assert!(args.no_progress);
+		assert_eq!(args.max_connections, 12);
+		std::fs::write(&path, "rate_limt = 1\n").unwrap();
+		let Err(CliError::Config(e)) = parse_cli(argv(&[])) else { panic!("accepted") };
+		assert!(e.contains("unknown setting `rate_limt`"), "{e}");
+		let _ = std::fs::remove_file(&path);
+	}
 }

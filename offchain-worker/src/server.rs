@@ -1,4 +1,5 @@
-//! The worker's HTTP server: proofs (PROTOCOL §5), `/health` and `/metrics`.
+//! The worker's HTTP servers: the public proof server (proofs, PROTOCOL §5, and `/health`) and
+//! the metrics server (`/metrics` and `/health`, on `--metrics-listen`, localhost by default).
 //!
 //! `GET /v1/sprint/{epoch}/proofs?indices=i,j,…` answers `200` with the SCALE
 //! `Vec<SampleProof>` (`application/octet-stream`): per requested index, in the order asked, the
@@ -32,7 +33,7 @@
 use std::{
 	collections::HashMap,
 	net::{IpAddr, SocketAddr},
-	sync::{atomic::Ordering::Relaxed, Arc, Mutex},
+	sync::{Arc, Mutex},
 	time::{Duration, Instant},
 };
 
@@ -277,14 +278,18 @@ impl ServerState {
 	}
 }
 
-/// The router (proofs, health, metrics). Its handlers read the client's address from the
+/// The proof server's router (proofs, health). Its handlers read the client's address from the
 /// request's `ConnectInfo<SocketAddr>` extension, which [`serve`] adds.
 pub fn router(state: Arc<ServerState>) -> Router {
 	Router::new()
 		.route("/v1/sprint/:epoch/proofs", get(proofs))
 		.route("/health", get(health))
-		.route("/metrics", get(metrics))
 		.with_state(state)
+}
+
+/// The metrics server's router: `/metrics` (Prometheus text format) and `/health`.
+pub fn metrics_router(state: Arc<ServerState>) -> Router {
+	Router::new().route("/metrics", get(metrics)).route("/health", get(health)).with_state(state)
 }
 
 /// Open connections per client, and a slot that gives its place back when dropped.
@@ -327,8 +332,27 @@ pub async fn serve(
 	state: Arc<ServerState>,
 	shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+	serve_app(listener, router(state.clone()), state, true, shutdown).await
+}
+
+/// Serves [`metrics_router`] on `listener` until `shutdown` resolves, within the same limits as
+/// the proof server (its connections are not counted in the proof server's metrics).
+pub async fn serve_metrics(
+	listener: tokio::net::TcpListener,
+	state: Arc<ServerState>,
+	shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+	serve_app(listener, metrics_router(state.clone()), state, false, shutdown).await
+}
+
+async fn serve_app(
+	listener: tokio::net::TcpListener,
+	app: Router,
+	state: Arc<ServerState>,
+	proof_server: bool,
+	shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
 	let limits = state.limits.clone();
-	let app = router(state.clone());
 	let mut http = hyper::server::conn::http1::Builder::new();
 	http.timer(TokioTimer::new())
 		.header_read_timeout(limits.header_timeout)
@@ -354,14 +378,18 @@ pub async fn serve(
 			},
 		};
 		let Ok(permit) = connections.clone().try_acquire_owned() else {
-			state.metrics.connections_refused.fetch_add(1, Relaxed);
+			if proof_server {
+				state.metrics.connections_refused.inc();
+			}
 			tracing::debug!(target: "gonka::server", "closing {peer}: {} connections open", limits.max_connections);
 			continue;
 		};
 		let Some(slot) =
 			per_client.take(ClientKey::of(peer.ip()), limits.max_connections_per_client)
 		else {
-			state.metrics.connections_refused.fetch_add(1, Relaxed);
+			if proof_server {
+				state.metrics.connections_refused.inc();
+			}
 			tracing::debug!(target: "gonka::server", "closing {peer}: its client has {} connections open", limits.max_connections_per_client);
 			continue;
 		};
@@ -378,7 +406,9 @@ pub async fn serve(
 					match tokio::time::timeout(request_timeout, app.call(request)).await {
 						Ok(response) => response,
 						Err(_) => {
-							metrics.proof_refused.fetch_add(1, Relaxed);
+							if proof_server {
+								metrics.proof_refused.inc();
+							}
 							Ok((
 								StatusCode::GATEWAY_TIMEOUT,
 								format!("the request took longer than {request_timeout:?}\n"),
@@ -394,7 +424,9 @@ pub async fn serve(
 		let open = state.metrics.clone();
 		tasks.spawn(async move {
 			let _held = (permit, slot);
-			open.connections_open.fetch_add(1, Relaxed);
+			if proof_server {
+				open.connections_open.inc();
+			}
 			tokio::pin!(connection);
 			let outcome = tokio::select! {
 				r = connection.as_mut() => r,
@@ -404,7 +436,9 @@ pub async fn serve(
 					connection.await
 				},
 			};
-			open.connections_open.fetch_sub(1, Relaxed);
+			if proof_server {
+				open.connections_open.dec();
+			}
 			if let Err(e) = outcome {
 				tracing::debug!(target: "gonka::server", "connection from {peer}: {e}");
 			}
@@ -427,7 +461,7 @@ pub async fn serve(
 }
 
 fn refuse(state: &ServerState, status: StatusCode, reason: String) -> Response {
-	state.metrics.proof_refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+	state.metrics.proof_refused.inc();
 	(status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], reason + "\n").into_response()
 }
 
@@ -461,7 +495,7 @@ async fn proofs(
 	RawQuery(query): RawQuery,
 ) -> Response {
 	if let Err(wait) = state.limiter.check(peer.ip()) {
-		state.metrics.proof_rate_limited.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+		state.metrics.proof_rate_limited.inc();
 		let mut r = refuse(
 			&state,
 			StatusCode::TOO_MANY_REQUESTS,
@@ -503,6 +537,7 @@ async fn proofs(
 		);
 	};
 	let worker = state.clone();
+	let count = indices.len() as u64;
 	let job = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, (StatusCode, String)> {
 		let reader = worker.reader(epoch).map_err(|reason| (StatusCode::NOT_FOUND, reason))?;
 		let mut out = Vec::with_capacity(indices.len());
@@ -515,7 +550,8 @@ async fn proofs(
 	});
 	match tokio::time::timeout(state.limits.request_timeout, job).await {
 		Ok(Ok(Ok(body))) => {
-			state.metrics.proof_requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+			state.metrics.proof_requests.inc();
+			state.metrics.proofs_served.inc_by(count);
 			([(header::CONTENT_TYPE, "application/octet-stream")], body).into_response()
 		},
 		Ok(Ok(Err((status, reason)))) => refuse(&state, status, reason),
@@ -540,10 +576,10 @@ async fn health(State(state): State<Arc<ServerState>>) -> Response {
 			.into_iter()
 			.map(|(c, r)| (c, serde_json::Value::String(r)))
 			.collect::<serde_json::Map<_, _>>(),
-		"chainConnected": m.connected.load(Relaxed) == 1,
-		"epoch": m.epoch.load(Relaxed),
-		"bestBlock": m.best_block.load(Relaxed),
-		"lastCommitEpoch": m.last_commit_epoch.load(Relaxed),
+		"chainConnected": m.connected.get() == 1,
+		"epoch": m.epoch.get(),
+		"bestBlock": m.best_block.get(),
+		"lastCommitEpoch": m.last_commit_epoch.get(),
 	});
 	if let (Some(b), Some(id)) = (body.as_object_mut(), state.identity.as_object()) {
 		b.extend(id.clone());

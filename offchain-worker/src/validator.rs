@@ -28,8 +28,11 @@ pub use crate::backend::SharedBackend;
 /// never slashed).
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
-	#[error("{endpoint} is not a usable http:// endpoint: {reason}")]
+	#[error("{endpoint} is not a usable http(s):// endpoint: {reason}")]
 	BadEndpoint { endpoint: String, reason: String },
+	/// The TLS handshake failed: an untrusted or expired certificate, a name mismatch, no TLS.
+	#[error("TLS with {url} failed: {reason}")]
+	Tls { url: String, reason: String },
 	/// PROTOCOL §1: validators never fetch from loopback, private, link-local or multicast
 	/// addresses, so a host cannot aim the committee at internal services.
 	#[error(
@@ -53,14 +56,66 @@ pub enum FetchError {
 	LocalBackend { reason: String },
 }
 
-/// Fetches proofs over HTTP with a time and size limit, from public addresses only unless
-/// [`ProofClient::allow_private_addresses`] was set: a name is resolved once, the address is
-/// checked, and the connection goes to that address (no second lookup to rebind).
+/// Fetches proofs over HTTP or HTTPS with a time and size limit, from public addresses only
+/// unless [`ProofClient::allow_private_addresses`] was set: a name is resolved once, the address
+/// is checked, and the connection goes to that address (no second lookup to rebind). HTTPS
+/// verifies the host's certificate for the endpoint's name against the webpki roots (Mozilla's),
+/// plus the CAs of [`ProofClient::with_extra_roots`] (a test network's own CA).
 #[derive(Clone)]
 pub struct ProofClient {
 	client: Client<HttpConnector, Empty<Bytes>>,
+	tls: tokio_rustls::TlsConnector,
 	timeout: Duration,
 	allow_private: bool,
+	local: Option<std::net::IpAddr>,
+	metrics: Option<Arc<crate::metrics::Metrics>>,
+}
+
+/// Where [`ProofClient::resolve`] sends a request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+	/// The checked address to connect to.
+	pub addr: std::net::SocketAddr,
+	/// The `Host` header: the endpoint as written, without the scheme.
+	pub authority: String,
+	/// The name the certificate must carry, for `https://` endpoints.
+	pub tls_name: Option<rustls_pki_types::ServerName<'static>>,
+}
+
+/// The TLS client configuration: webpki roots plus `extra` (DER certificates).
+fn tls_config(
+	extra: &[rustls_pki_types::CertificateDer<'static>],
+) -> Result<rustls::ClientConfig, String> {
+	let mut roots = rustls::RootCertStore::empty();
+	let (_, ignored) =
+		roots.add_parsable_certificates(webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().cloned());
+	if ignored > 0 {
+		tracing::debug!(target: "gonka::validator", "{ignored} webpki roots did not parse");
+	}
+	for cert in extra {
+		roots.add(cert.clone()).map_err(|e| format!("an extra CA certificate: {e}"))?;
+	}
+	let provider = Arc::new(rustls::crypto::ring::default_provider());
+	Ok(rustls::ClientConfig::builder_with_provider(provider)
+		.with_safe_default_protocol_versions()
+		.map_err(|e| e.to_string())?
+		.with_root_certificates(roots)
+		.with_no_client_auth())
+}
+
+/// Reads the PEM certificates of `path` (an extra CA for `https://` peers).
+pub fn read_ca_file(
+	path: &std::path::Path,
+) -> Result<Vec<rustls_pki_types::CertificateDer<'static>>, String> {
+	use rustls_pki_types::pem::PemObject;
+	let certs: Vec<_> = rustls_pki_types::CertificateDer::pem_file_iter(path)
+		.map_err(|e| format!("--extra-ca-file {}: {e}", path.display()))?
+		.collect::<Result<_, _>>()
+		.map_err(|e| format!("--extra-ca-file {}: {e}", path.display()))?;
+	if certs.is_empty() {
+		return Err(format!("--extra-ca-file {}: no PEM certificate in it", path.display()));
+	}
+	Ok(certs)
 }
 
 /// Why `ip` is not a public address (PROTOCOL §1), or `None` if it is.
@@ -129,7 +184,32 @@ impl ProofClient {
 		connector.set_connect_timeout(Some(timeout));
 		connector.set_nodelay(true);
 		let client = Client::builder(TokioExecutor::new()).build(connector);
-		Self { client, timeout, allow_private: false }
+		let tls = tls_config(&[]).expect("the webpki roots and ring make a TLS configuration; qed");
+		Self {
+			client,
+			tls: Arc::new(tls).into(),
+			timeout,
+			allow_private: false,
+			local,
+			metrics: None,
+		}
+	}
+
+	/// Records every proof fetch's duration and outcome in `metrics`
+	/// (`gonka_worker_proof_fetch_seconds`).
+	pub fn with_metrics(mut self, metrics: Arc<crate::metrics::Metrics>) -> Self {
+		self.metrics = Some(metrics);
+		self
+	}
+
+	/// Also trusts `roots` (DER CA certificates, e.g. from [`read_ca_file`]) for `https://`
+	/// peers, besides the webpki roots.
+	pub fn with_extra_roots(
+		mut self,
+		roots: &[rustls_pki_types::CertificateDer<'static>],
+	) -> Result<Self, String> {
+		self.tls = Arc::new(tls_config(roots)?).into();
+		Ok(self)
 	}
 
 	/// Also fetch from loopback, private, link-local and multicast addresses: development
@@ -139,9 +219,10 @@ impl ProofClient {
 		self
 	}
 
-	/// Checks `endpoint` (PROTOCOL §1: `http://host[:port]`), resolves its host once and checks
-	/// the address: the URL base to request (`http://addr:port`) and the `Host` header.
-	pub async fn resolve(&self, endpoint: &str) -> Result<(String, String), FetchError> {
+	/// Checks `endpoint` (PROTOCOL §1: `http(s)://host[:port]`), resolves its host once and
+	/// checks the address: where to connect, the `Host` header, and for `https://` the name the
+	/// certificate must carry.
+	pub async fn resolve(&self, endpoint: &str) -> Result<Target, FetchError> {
 		use gonka_primitives::EndpointHost;
 		use std::net::{IpAddr, SocketAddr};
 		let bad = |reason: &str| FetchError::BadEndpoint {
@@ -150,12 +231,29 @@ impl ProofClient {
 		};
 		let parts =
 			gonka_primitives::parse_endpoint(endpoint.as_bytes()).map_err(|e| bad(e.describe()))?;
-		if parts.tls {
-			return Err(bad("https:// endpoints are not supported by this worker yet"));
-		}
-		let port = parts.port.unwrap_or(80);
+		let port = parts.port.unwrap_or(if parts.tls { 443 } else { 80 });
 		// The `Host` header: the endpoint as written, without the scheme.
-		let authority = endpoint["http://".len()..].to_string();
+		let authority =
+			endpoint[if parts.tls { "https://".len() } else { "http://".len() }..].to_string();
+		let tls_name = if parts.tls {
+			let name = match &parts.host {
+				EndpointHost::V4(o) => {
+					rustls_pki_types::ServerName::IpAddress(IpAddr::from(*o).into())
+				},
+				EndpointHost::V6(text) => {
+					let ip: std::net::Ipv6Addr =
+						text.parse().map_err(|_| bad("the [IPv6] address does not parse"))?;
+					rustls_pki_types::ServerName::IpAddress(IpAddr::V6(ip).into())
+				},
+				EndpointHost::Name(name) => {
+					rustls_pki_types::ServerName::try_from(name.to_string())
+						.map_err(|_| bad("the host name is not a valid TLS server name"))?
+				},
+			};
+			Some(name)
+		} else {
+			None
+		};
 		let candidates: Vec<IpAddr> = match parts.host {
 			EndpointHost::V4(o) => vec![IpAddr::from(o)],
 			EndpointHost::V6(text) => {
@@ -179,7 +277,10 @@ impl ProofClient {
 		for ip in candidates {
 			match non_public_kind(ip) {
 				Some(kind) if !self.allow_private => refused = refused.or(Some((ip, kind))),
-				_ => return Ok((format!("http://{}", SocketAddr::new(ip, port)), authority)),
+				_ => {
+					let addr = SocketAddr::new(ip, port);
+					return Ok(Target { addr, authority, tls_name });
+				},
 			}
 		}
 		Err(match refused {
@@ -191,6 +292,64 @@ impl ProofClient {
 				reason: "its name resolves to no address".into(),
 			},
 		})
+	}
+
+	/// `GET path_and_query` from `target` over TLS within the time limit, the body cut off at
+	/// `limit` bytes. One connection per request: the certificate is checked every time.
+	async fn get_tls(
+		&self,
+		target: &Target,
+		name: &rustls_pki_types::ServerName<'static>,
+		path_and_query: &str,
+		url: &str,
+		limit: usize,
+		indices: usize,
+	) -> Result<(hyper::StatusCode, Bytes), FetchError> {
+		let unreachable = |reason: String| FetchError::Unreachable { url: url.into(), reason };
+		let work = async {
+			let socket = match target.addr {
+				std::net::SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4(),
+				std::net::SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6(),
+			}
+			.map_err(|e| unreachable(e.to_string()))?;
+			if let Some(local) = self.local {
+				socket.bind((local, 0).into()).map_err(|e| unreachable(e.to_string()))?;
+			}
+			let tcp = socket.connect(target.addr).await.map_err(|e| unreachable(e.to_string()))?;
+			let _ = tcp.set_nodelay(true);
+			let tls = self
+				.tls
+				.connect(name.clone(), tcp)
+				.await
+				.map_err(|e| FetchError::Tls { url: url.into(), reason: error_chain(&e) })?;
+			let (mut sender, connection) =
+				hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls))
+					.await
+					.map_err(|e| unreachable(error_chain(&e)))?;
+			let driver = tokio::spawn(connection);
+			let request = hyper::Request::get(path_and_query)
+				.header(hyper::header::HOST, &target.authority)
+				.body(Empty::<Bytes>::new())
+				.map_err(|e| FetchError::BadEndpoint {
+					endpoint: url.into(),
+					reason: e.to_string(),
+				})?;
+			let response =
+				sender.send_request(request).await.map_err(|e| unreachable(error_chain(&e)))?;
+			let status = response.status();
+			let body = Limited::new(response.into_body(), limit).collect().await.map_err(|e| {
+				if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+					FetchError::TooLarge { url: url.into(), limit, indices }
+				} else {
+					unreachable(e.to_string())
+				}
+			})?;
+			driver.abort();
+			Ok((status, body.to_bytes()))
+		};
+		tokio::time::timeout(self.timeout, work)
+			.await
+			.map_err(|_| FetchError::Timeout { url: url.into(), after: self.timeout })?
 	}
 
 	/// `GET uri` within the time limit, its body cut off at `limit` bytes: status and body.
@@ -253,15 +412,36 @@ impl ProofClient {
 		epoch: u32,
 		indices: &[u64],
 	) -> Result<Vec<SampleProof>, FetchError> {
-		let (target, authority) = self.resolve(endpoint).await?;
+		let started = std::time::Instant::now();
+		let result = self.fetch_once(endpoint, epoch, indices).await;
+		if let Some(m) = &self.metrics {
+			let outcome = result.as_ref().map_or_else(crate::metrics::fetch_outcome, |_| "ok");
+			m.proof_fetch.with_label_values(&[outcome]).observe(started.elapsed().as_secs_f64());
+		}
+		result
+	}
+
+	async fn fetch_once(
+		&self,
+		endpoint: &str,
+		epoch: u32,
+		indices: &[u64],
+	) -> Result<Vec<SampleProof>, FetchError> {
+		let target = self.resolve(endpoint).await?;
 		let list: Vec<String> = indices.iter().map(u64::to_string).collect();
-		let url = format!("{target}/v1/sprint/{epoch}/proofs?indices={}", list.join(","));
-		let uri: hyper::Uri = url.parse().map_err(|e: hyper::http::uri::InvalidUri| {
-			FetchError::BadEndpoint { endpoint: endpoint.into(), reason: e.to_string() }
-		})?;
+		let path = format!("/v1/sprint/{epoch}/proofs?indices={}", list.join(","));
 		let short = format!("{endpoint}/v1/sprint/{epoch}/proofs");
 		let limit = max_response_bytes(indices.len());
-		let (status, bytes) = self.get(uri, Some(&authority), &short, limit, indices.len()).await?;
+		let (status, bytes) = match &target.tls_name {
+			Some(name) => self.get_tls(&target, name, &path, &short, limit, indices.len()).await?,
+			None => {
+				let url = format!("http://{}{path}", target.addr);
+				let uri: hyper::Uri = url.parse().map_err(|e: hyper::http::uri::InvalidUri| {
+					FetchError::BadEndpoint { endpoint: endpoint.into(), reason: e.to_string() }
+				})?;
+				self.get(uri, Some(&target.authority), &short, limit, indices.len()).await?
+			},
+		};
 		if !status.is_success() {
 			let reason = String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).trim().to_string();
 			return Err(FetchError::Status { url: short, status: status.as_u16(), reason });
@@ -588,7 +768,7 @@ mod tests {
 			"http://203.0.113.7?x=1",
 			"http://user@203.0.113.7",
 			"ftp://203.0.113.7",
-			"https://203.0.113.7",
+			"https://203.0.113.7/admin",
 		] {
 			assert!(
 				matches!(client().resolve(endpoint).await, Err(FetchError::BadEndpoint { .. })),
@@ -599,16 +779,32 @@ mod tests {
 
 	#[tokio::test]
 	async fn public_addresses_pass_and_the_dev_flag_allows_private_ones() {
-		let (target, host) = client().resolve("http://203.0.113.7:8101").await.unwrap();
+		let t = client().resolve("http://203.0.113.7:8101").await.unwrap();
 		assert_eq!(
-			(target.as_str(), host.as_str()),
-			("http://203.0.113.7:8101", "203.0.113.7:8101")
+			(t.addr.to_string(), t.authority.as_str()),
+			("203.0.113.7:8101".into(), "203.0.113.7:8101")
 		);
-		let (target, _) = client().resolve("http://[2001:db8::1]").await.unwrap();
-		assert_eq!(target, "http://[2001:db8::1]:80");
+		assert_eq!(t.tls_name, None);
+		let t = client().resolve("http://[2001:db8::1]").await.unwrap();
+		assert_eq!(t.addr.to_string(), "[2001:db8::1]:80");
 		let dev = client().allow_private_addresses(true);
-		let (target, host) = dev.resolve("http://127.0.0.1:9944").await.unwrap();
-		assert_eq!((target.as_str(), host.as_str()), ("http://127.0.0.1:9944", "127.0.0.1:9944"));
+		let t = dev.resolve("http://127.0.0.1:9944").await.unwrap();
+		assert_eq!(
+			(t.addr.to_string(), t.authority.as_str()),
+			("127.0.0.1:9944".into(), "127.0.0.1:9944")
+		);
 		assert!(dev.resolve("http://localhost:8101").await.is_ok());
+		// https: port 443 by default, the certificate checked for the name as written; the
+		// address guard applies all the same.
+		let t = client().resolve("https://203.0.113.7").await.unwrap();
+		assert_eq!(t.addr.to_string(), "203.0.113.7:443");
+		assert!(matches!(t.tls_name, Some(rustls_pki_types::ServerName::IpAddress(_))));
+		let t = dev.resolve("https://localhost:8443").await.unwrap();
+		assert_eq!(t.tls_name, Some(rustls_pki_types::ServerName::try_from("localhost").unwrap()));
+		assert_eq!(t.authority, "localhost:8443");
+		assert!(matches!(
+			client().resolve("https://127.0.0.1:8443").await,
+			Err(FetchError::ForbiddenAddress { .. })
+		));
 	}
 }

@@ -6,8 +6,6 @@
 //! salt would cost the validator its seats). Both steps are checked against the chain
 //! (`SprintApi::verdict_status`) before anything is sent again.
 
-use std::sync::atomic::Ordering::Relaxed;
-
 use crate::chain::{call, AccountId, Call};
 use pallet_sprint::{sampling, CheckBits, VerdictReveal};
 use polkadot_sdk::sp_core::{crypto::Ss58Codec, sr25519, H256};
@@ -187,10 +185,7 @@ impl VerdictDuty<'_> {
 			let hosts: Vec<AccountId> = batch.iter().map(|(h, _, _)| h.clone()).collect();
 			self.mark(&hosts, |r| r.committed = true)?;
 			for (_, _, verdict) in batch {
-				self.metrics.verdicts_submitted.fetch_add(1, Relaxed);
-				if *verdict == gonka_kernels::Verdict::Invalid {
-					self.metrics.verdicts_invalid.fetch_add(1, Relaxed);
-				}
+				self.metrics.count_verdict(*verdict);
 			}
 			tracing::info!(
 				target: "gonka::worker",

@@ -56,6 +56,7 @@ use crate::{
 	health::{component, Health},
 	keys::WorkerKey,
 	metrics::Metrics,
+	planner,
 	server::{LimitError, ServerLimits, ServerState},
 	store::{DataDir, Identity, StoreError},
 	validator::{judge_hosts, HostToJudge, Judging, ProofClient, SharedBackend},
@@ -124,6 +125,11 @@ pub struct WorkerConfig {
 	/// Fetch proofs from loopback, private, link-local and multicast addresses too (PROTOCOL
 	/// §1 forbids it on a live network: development networks and tests only).
 	pub allow_private_endpoints: bool,
+	/// Where `/metrics` and `/health` are served (`None`: no metrics server).
+	pub metrics_listen: Option<SocketAddr>,
+	/// CA certificates trusted for `https://` peers besides the webpki roots (a test network's
+	/// own CA; `--extra-ca-file`).
+	pub extra_roots: Vec<rustls_pki_types::CertificateDer<'static>>,
 	/// No new best block for this long: the connection is treated as dead and made again.
 	pub stall_timeout: Duration,
 	/// How long start-up waits for the node to answer before it gives up.
@@ -146,8 +152,15 @@ pub enum WorkerError {
 	Limits(#[from] LimitError),
 	#[error("cannot listen on {addr}: {source} (is another worker using the port? pick --listen)")]
 	Listen { addr: SocketAddr, source: std::io::Error },
+	#[error(
+		"cannot serve metrics on {addr}: {source} (is another worker using the port? pick \
+		 --metrics-listen, or --no-metrics)"
+	)]
+	MetricsListen { addr: SocketAddr, source: std::io::Error },
 	#[error("{0}")]
 	Backend(#[from] BackendFailure),
+	#[error("--extra-ca-file: {0}")]
+	ExtraRoots(String),
 	#[error("no devices: pass --devices (`cpu`, or `cuda:0,cuda:1` with --backend torch)")]
 	NoDevices,
 	#[error(
@@ -223,8 +236,13 @@ pub async fn run(
 	shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), WorkerError> {
 	config.server_limits.validate()?;
-	let data = Arc::new(DataDir::open(&config.data_dir)?);
+	let proof_client = ProofClient::new(config.fetch_timeout)
+		.allow_private_addresses(config.allow_private_endpoints)
+		.with_extra_roots(&config.extra_roots)
+		.map_err(WorkerError::ExtraRoots)?;
 	let metrics = Arc::new(Metrics::default());
+	let proof_client = proof_client.with_metrics(metrics.clone());
+	let data = Arc::new(DataDir::open(&config.data_dir)?);
 	let health = Arc::new(Health::starting(component::NODE, "not connected to the node yet"));
 	let worker_account: AccountId = key.pair().public().into();
 	// Every device's backend must build (on the smallest model) before anything else runs: a
@@ -238,12 +256,21 @@ pub async fn run(
 	let listener = tokio::net::TcpListener::bind(config.listen)
 		.await
 		.map_err(|source| WorkerError::Listen { addr: config.listen, source })?;
+	let metrics_listener = match config.metrics_listen {
+		Some(addr) => Some(
+			tokio::net::TcpListener::bind(addr)
+				.await
+				.map_err(|source| WorkerError::MetricsListen { addr, source })?,
+		),
+		None => None,
+	};
 	tracing::info!(
 		target: "gonka::worker",
-		"worker key {} · data {} · proofs on http://{}",
+		"worker key {} · data {} · proofs on http://{} · metrics {}",
 		worker_account.to_ss58check(),
 		config.data_dir.display(),
-		config.listen
+		config.listen,
+		config.metrics_listen.map_or("off".into(), |a| format!("on http://{a}/metrics"))
 	);
 	let (stop_tx, stop_rx) = watch::channel(false);
 	let server_state = ServerState::new(
@@ -253,6 +280,17 @@ pub async fn run(
 		serde_json::json!({ "workerKey": worker_account.to_ss58check() }),
 	)
 	.with_health(health.clone());
+	let metrics_server = metrics_listener.map(|listener| {
+		let (state, mut stop) = (server_state.clone(), stop_rx.clone());
+		tokio::spawn(async move {
+			let stopped = async move {
+				let _ = stop.wait_for(|s| *s).await;
+			};
+			if let Err(e) = crate::server::serve_metrics(listener, state, stopped).await {
+				tracing::error!(target: "gonka::worker", "metrics server stopped: {e}");
+			}
+		})
+	});
 	let mut server_stop = stop_rx.clone();
 	let server = tokio::spawn(async move {
 		let stopped = async move {
@@ -265,8 +303,7 @@ pub async fn run(
 
 	let (best_tx, _) = watch::channel(0);
 	let mut worker = Worker {
-		proof_client: ProofClient::new(config.fetch_timeout)
-			.allow_private_addresses(config.allow_private_endpoints),
+		proof_client,
 		config,
 		key,
 		worker_account,
@@ -306,6 +343,9 @@ pub async fn run(
 	}
 	let _ = stop_tx.send(true);
 	let _ = server.await;
+	if let Some(m) = metrics_server {
+		let _ = m.await;
+	}
 	outcome
 }
 
@@ -388,7 +428,7 @@ impl Worker {
 				_ = &mut shutdown => return Ok(()),
 				r = self.follow() => r,
 			};
-			self.metrics.connected.store(0, Relaxed);
+			self.metrics.connected.set(0);
 			if started.elapsed() > MAX_RECONNECT_BACKOFF * 6 {
 				backoff = Duration::from_secs(1);
 			}
@@ -417,7 +457,7 @@ impl Worker {
 				_ = &mut shutdown => return Ok(()),
 				_ = tokio::time::sleep(backoff) => {},
 			}
-			self.metrics.reconnects.fetch_add(1, Relaxed);
+			self.metrics.reconnects.inc();
 			backoff = (backoff * 2).min(MAX_RECONNECT_BACKOFF);
 		}
 	}
@@ -499,7 +539,7 @@ impl Worker {
 		self.wait_synced(&client).await?;
 		let mut heads = client.subscribe_new_heads().await?;
 		let mut finalized = client.subscribe_finalized_heads().await?;
-		self.metrics.connected.store(1, Relaxed);
+		self.metrics.connected.set(1);
 		self.health.clear(component::NODE);
 		tracing::info!(target: "gonka::worker", "following {}", self.config.node_url);
 		self.last_epoch = None;
@@ -536,7 +576,7 @@ impl Worker {
 				header = finalized.next() => {
 					let Some(header) = header else { return Ok(()) };
 					let header = header.map_err(|e| parse("chain_subscribeFinalizedHeads", e))?;
-					self.metrics.finalized_block.store(header.number as u64, Relaxed);
+					self.metrics.finalized_block.set(header.number as i64);
 				},
 			}
 		}
@@ -551,9 +591,9 @@ impl Worker {
 		let info = client.epoch_info(Some(hash)).await?;
 		let _ = self.best_tx.send_replace(number);
 		let m = self.metrics.clone();
-		m.best_block.store(number as u64, Relaxed);
-		m.epoch.store(info.epoch as u64, Relaxed);
-		m.phase.store(phase_code(info.phase), Relaxed);
+		m.best_block.set(number as i64);
+		m.epoch.set(info.epoch as i64);
+		m.phase.set(phase_code(info.phase) as i64);
 
 		if self.last_epoch != Some(info.epoch) || self.host.is_none() {
 			self.new_epoch(client, &info, hash).await?;
@@ -561,73 +601,88 @@ impl Worker {
 		let (Some(host), Some(params)) = (self.host.clone(), self.params.clone()) else {
 			return Ok(());
 		};
-		// One read of the record per block: every step below asks whether the epoch is committed.
-		let mut committed = self.committed(info.epoch);
-		let stop_block =
-			info.commit_start.saturating_sub(self.config.commit_margin).max(info.start);
-
-		// Sprint: stop a search of an older epoch or one past its stop block.
-		if let Some(task) = &self.mining {
-			if task.epoch != info.epoch || number >= stop_block {
-				task.stop.store(true, Relaxed);
+		// What this process knows, for the planner (which decides; this only carries out).
+		let epoch = info.epoch;
+		let reveal = if info.phase == Phase::Reveal && self.revealed != Some(epoch) {
+			match self.reveal_task.take() {
+				Some((e, handle)) if e == epoch && handle.is_finished() => {
+					planner::Reveal::Finished { nothing_left: matches!(handle.await, Ok(Ok(0))) }
+				},
+				Some((e, handle)) if e == epoch => {
+					self.reveal_task = Some((e, handle));
+					planner::Reveal::Running
+				},
+				other => {
+					self.reveal_task = other;
+					planner::Reveal::Idle
+				},
 			}
-		}
-		if info.phase == Phase::Sprint && number < stop_block && !committed {
-			let running = self.mining.as_ref().is_some_and(|t| t.epoch == info.epoch);
-			if !running {
-				self.start_mining(client, &info, &host, &params.model, hash, stop_block).await?;
+		} else {
+			planner::Reveal::Idle
+		};
+		let mut snapshot = planner::Snapshot {
+			number,
+			info,
+			commit_margin: self.config.commit_margin,
+			weight: m.weight.get() as u64,
+			// One read of the record per block.
+			committed: self.committed(epoch),
+			mining: self.mining.as_ref().map(|t| t.epoch),
+			commit: match &self.commit_task {
+				Some((_, h)) if !h.is_finished() => planner::Task::Running,
+				Some((e, _)) if *e == epoch => planner::Task::Finished,
+				_ => planner::Task::Idle,
+			},
+			validation: match &self.validation_task {
+				Some((e, h)) if *e == epoch && !h.is_finished() => planner::Task::Running,
+				Some((e, _)) if *e == epoch => planner::Task::Finished,
+				_ => planner::Task::Idle,
+			},
+			validated: self.validated == Some(epoch),
+			reveal,
+			revealed: self.revealed == Some(epoch),
+			commitment_on_chain: None,
+			verdicts_committed: None,
+		};
+		let actions = loop {
+			match planner::plan(&snapshot) {
+				Ok(actions) => break actions,
+				Err(planner::Need::CommitmentOnChain) => {
+					snapshot.commitment_on_chain =
+						Some(client.commitment(epoch, &host, Some(hash)).await?.is_some())
+				},
+				Err(planner::Need::VerdictsCommitted) => {
+					snapshot.verdicts_committed =
+						Some(self.all_verdicts_committed(client, epoch, &host, hash).await?)
+				},
 			}
-		}
-
-		// Commit. A commitment recorded as sent but absent from this block's state (its block was
-		// retracted) is sent again.
-		let commit_window = number >= stop_block && number < info.commit_end;
-		if commit_window && committed {
-			let done = self.commit_task.as_ref().is_none_or(|(_, h)| h.is_finished());
-			if done && client.commitment(info.epoch, &host, Some(hash)).await?.is_none() {
-				tracing::warn!(
-					target: "gonka::worker",
-					"epoch {}: the commitment recorded as sent is not on the best chain; sending again",
-					info.epoch
-				);
-				self.forget_commit(info.epoch);
-				committed = false;
-			}
-		}
-		if commit_window && !committed {
-			let busy = self.commit_task.as_ref().is_some_and(|(_, h)| !h.is_finished());
-			if !busy {
-				self.start_commit(client, info.epoch, &host, info.commit_end);
-			}
-		}
-
-		// Validation.
-		if info.phase == Phase::Validation && self.validated != Some(info.epoch) {
-			let task = self.validation_task.as_ref().filter(|(e, _)| *e == info.epoch);
-			let busy = task.is_some_and(|(_, h)| !h.is_finished());
-			// A finished task is done once every duty's verdict is committed (checked until so).
-			if task.is_some_and(|(_, h)| h.is_finished())
-				&& self.all_verdicts_committed(client, info.epoch, &host, hash).await?
-			{
-				self.validated = Some(info.epoch);
-			} else if !busy && m.weight.load(Relaxed) > 0 {
-				self.start_validation(client, &info, &host, &params, hash).await?;
-			}
-		}
-
-		// Reveal: whatever was committed, until a round finds nothing left to send.
-		if info.phase == Phase::Reveal && self.revealed != Some(info.epoch) {
-			let task = self.reveal_task.take().filter(|(e, _)| *e == info.epoch);
-			match task {
-				Some((e, handle)) if !handle.is_finished() => self.reveal_task = Some((e, handle)),
-				Some((_, handle)) => {
-					if matches!(handle.await, Ok(Ok(0))) {
-						self.revealed = Some(info.epoch);
-					} else {
-						self.start_reveal(client, info.epoch, &host).await?;
+		};
+		for action in actions {
+			match action {
+				planner::Action::StopSprint => {
+					if let Some(task) = &self.mining {
+						task.stop.store(true, Relaxed);
 					}
 				},
-				None => self.start_reveal(client, info.epoch, &host).await?,
+				planner::Action::StartSprint { stop_block } => {
+					self.start_mining(client, &info, &host, &params.model, hash, stop_block).await?
+				},
+				planner::Action::ForgetCommit => {
+					tracing::warn!(
+						target: "gonka::worker",
+						"epoch {epoch}: the commitment recorded as sent is not on the best chain; sending again"
+					);
+					self.forget_commit(epoch);
+				},
+				planner::Action::StartCommit { until } => {
+					self.start_commit(client, epoch, &host, until)
+				},
+				planner::Action::MarkValidated => self.validated = Some(epoch),
+				planner::Action::StartValidation => {
+					self.start_validation(client, &info, &host, &params, hash).await?
+				},
+				planner::Action::MarkRevealed => self.revealed = Some(epoch),
+				planner::Action::StartReveal => self.start_reveal(client, epoch, &host).await?,
 			}
 		}
 		Ok(())
@@ -696,7 +751,7 @@ impl Worker {
 		}
 		if let Some(host) = &host {
 			let weight = client.weight(info.epoch, host, Some(hash)).await?;
-			self.metrics.weight.store(weight, Relaxed);
+			self.metrics.weight.set(weight as i64);
 			let balance = client.account(host).await?.data.free;
 			self.metrics.free_balance.set(balance as f64);
 			if self.host.as_ref() != Some(host) {
@@ -798,8 +853,8 @@ impl Worker {
 			info.block,
 			backends.len()
 		);
-		metrics.sprint_nonces.store(0, Relaxed);
-		metrics.sprint_hits.store(0, Relaxed);
+		metrics.sprint_nonces.set(0);
+		metrics.sprint_hits.set(0);
 		metrics.nonces_per_sec.set(0.0);
 		let bar = self.config.progress.then(|| progress_bar(epoch));
 		let handle = tokio::task::spawn_blocking(move || {
@@ -822,8 +877,8 @@ impl Worker {
 				Ok(()) => tracing::info!(
 					target: "gonka::worker",
 					"epoch {epoch}: Sprint done: {} nonces, {} hits",
-					metrics.sprint_nonces.load(Relaxed),
-					metrics.sprint_hits.load(Relaxed)
+					metrics.sprint_nonces.get(),
+					metrics.sprint_hits.get()
 				),
 				Err(e) => {
 					tracing::error!(target: "gonka::worker", "epoch {epoch}: Sprint failed: {e}")
@@ -861,14 +916,16 @@ impl Worker {
 			let closed = async move {
 				let _ = window.wait_for(|b| *b >= until).await;
 			};
+			let sent = Instant::now();
 			let attempt = tokio::select! {
 				r = commit(&client, &data, &key, epoch, &host, &lock, cheat) => r,
 				() = closed => Err(format!("the Commit window closed at block #{until}")),
 			};
 			match attempt {
 				Ok(Some((root, count))) => {
-					metrics.last_commit_epoch.store(epoch as u64, Relaxed);
-					metrics.last_commit_count.store(count, Relaxed);
+					metrics.commit_latency.observe(sent.elapsed().as_secs_f64());
+					metrics.last_commit_epoch.set(epoch as i64);
+					metrics.last_commit_count.set(count as i64);
 					let saved = data.state().update(|s| {
 						s.epochs.entry(epoch).or_default().committed =
 							Some((hex::encode(root), count))
@@ -1004,13 +1061,14 @@ fn mine(
 ) -> Result<(), String> {
 	let started = Instant::now();
 	let total_hits = AtomicU64::new(0);
+	let total_nonces = AtomicU64::new(0);
 	if let Some(Cheat::MadeUpHits(n)) = cheat {
 		// Claims hits it never computed: distances of half the target radius.
 		let mut log = data.hit_log(epoch, 0).map_err(|e| e.to_string())?;
 		let r = backends[0].model().r_target();
 		let hits: Vec<Hit> = (0..n).map(|i| Hit::new(i * 3, r * 0.5)).collect();
 		log.append(&hits, n * 3).and_then(|()| log.sync()).map_err(|e| e.to_string())?;
-		metrics.sprint_hits.store(n, Relaxed);
+		metrics.sprint_hits.set(n as i64);
 		while !stop.load(Relaxed) {
 			std::thread::sleep(Duration::from_millis(50));
 		}
@@ -1021,11 +1079,13 @@ fn mine(
 			.iter()
 			.enumerate()
 			.map(|(d, backend)| {
-				let total_hits = &total_hits;
+				let (total_hits, total_nonces) = (&total_hits, &total_nonces);
+				let device_nonces =
+					metrics.sprint_nonces_total.with_label_values(&[&d.to_string()]);
 				scope.spawn(move || -> Result<(), String> {
 					let mut log = data.hit_log(epoch, d).map_err(|e| e.to_string())?;
 					total_hits.fetch_add(log.recovered, Relaxed);
-					metrics.sprint_hits.store(total_hits.load(Relaxed), Relaxed);
+					metrics.sprint_hits.set(total_hits.load(Relaxed) as i64);
 					let range = device_range(d);
 					let start = log.next_nonce.unwrap_or(range.start).max(range.start);
 					if log.recovered > 0 || log.next_nonce.is_some() {
@@ -1050,19 +1110,19 @@ fn mine(
 										failure = Some(e.to_string());
 										return ControlFlow::Break(());
 									}
-									let done = metrics
-										.sprint_nonces
-										.fetch_add(progress.nonces_done - last_done, Relaxed)
-										+ progress.nonces_done - last_done;
+									let step = progress.nonces_done - last_done;
+									let done = total_nonces.fetch_add(step, Relaxed) + step;
+									metrics.sprint_nonces.set(done as i64);
+									device_nonces.inc_by(step);
 									last_done = progress.nonces_done;
 									let hits_now = total_hits.fetch_add(hits.len() as u64, Relaxed)
 										+ hits.len() as u64;
-									metrics.sprint_hits.store(hits_now, Relaxed);
+									metrics.sprint_hits.set(hits_now as i64);
 									let rate =
 										done as f64 / started.elapsed().as_secs_f64().max(1e-3);
 									metrics.nonces_per_sec.set(rate);
 									if let Some(bar) = bar {
-										let best = metrics.best_block.load(Relaxed) as u32;
+										let best = metrics.best_block.get() as u32;
 										bar.set_message(format!(
 									"{done} nonces · {rate:.0} nonces/s · {hits_now} hits · {} \
 									 block(s) left (stops at #{stop_block})",
@@ -1310,6 +1370,7 @@ async fn validate(ctx: ValidationCtx) -> Result<(), String> {
 		},
 	)
 	.await?;
+	ctx.metrics.hosts_not_judged.inc_by(not_voted.len() as u64);
 	for (host, reason) in &not_voted {
 		tracing::error!(
 			target: "gonka::worker",

@@ -22,8 +22,8 @@ use gonka_worker::{
 	server::{ServerLimits, ServerState},
 	store::DataDir,
 	validator::{
-		check_host, judge_hosts, FetchError, HostToJudge, Judged, Judging, ProofClient,
-		SharedBackend,
+		check_host, judge_hosts, read_ca_file, FetchError, HostToJudge, Judged, Judging,
+		ProofClient, SharedBackend,
 	},
 };
 
@@ -340,8 +340,7 @@ async fn a_flooding_client_is_rate_limited_while_others_are_served() {
 		.allow_private_addresses(true);
 	let proofs = other.fetch(&host.endpoint, 7, &[0, 1, 2]).await.unwrap();
 	assert_eq!(proofs.len(), 3);
-	let refused = metrics.proof_rate_limited.load(std::sync::atomic::Ordering::Relaxed)
-		+ metrics.connections_refused.load(std::sync::atomic::Ordering::Relaxed);
+	let refused = metrics.proof_rate_limited.get() + metrics.connections_refused.get();
 	assert!(refused >= 89, "{refused}");
 	// Bad requests get a 4xx with a reason.
 	let bad = ProofClient::with_local_address(Duration::from_secs(5), [127, 0, 0, 3].into())
@@ -446,4 +445,89 @@ async fn a_validator_whose_backend_fails_casts_no_vote_and_reports_unhealthy() {
 	let working = self::backend();
 	let j = check_host(&client, &working, &judging(), &honest).await.unwrap();
 	assert_eq!(j.verdict, Verdict::Valid);
+}
+
+/// The committed test certificates (`tests/tls/make-certs` made them with openssl).
+fn test_pem(name: &str) -> std::path::PathBuf {
+	std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tls").join(name)
+}
+
+/// The worker's proof server behind TLS, its certificate for `localhost` signed by the test CA
+/// (`tests/tls/ca.pem`): the host to judge at `https://localhost:PORT`.
+async fn tls_server(name: &str) -> HostToJudge {
+	use rustls_pki_types::{pem::PemObject, CertificateDer, PrivateKeyDer};
+	let chain = CertificateDer::pem_file_iter(test_pem("localhost.pem"))
+		.unwrap()
+		.collect::<Result<Vec<_>, _>>()
+		.unwrap();
+	let key = PrivateKeyDer::from_pem_file(test_pem("localhost.key")).unwrap();
+	let provider = Arc::new(rustls::crypto::ring::default_provider());
+	let config = rustls::ServerConfig::builder_with_provider(provider)
+		.with_safe_default_protocol_versions()
+		.unwrap()
+		.with_no_client_auth()
+		.with_single_cert(chain, key)
+		.unwrap();
+	let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+
+	let hits = honest_hits(3_000);
+	let nonces: Vec<u64> = hits.iter().map(|h| h.nonce).collect();
+	let data = Arc::new(DataDir::open(&temp_dir(name)).unwrap());
+	let c = data.write_tree(7, MerkleTree::new(nonces).unwrap()).unwrap();
+	let state =
+		ServerState::new(data, Arc::default(), ServerLimits::default(), serde_json::json!({}));
+	let router = gonka_worker::server::router(state);
+	let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+	let addr = listener.local_addr().unwrap();
+	tokio::spawn(async move {
+		loop {
+			let Ok((tcp, peer)) = listener.accept().await else { return };
+			let (acceptor, router) = (acceptor.clone(), router.clone());
+			tokio::spawn(async move {
+				let Ok(tls) = acceptor.accept(tcp).await else { return };
+				let service = hyper::service::service_fn(
+					move |mut req: hyper::Request<hyper::body::Incoming>| {
+						req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+						let mut router = router.clone();
+						async move { tower::Service::call(&mut router, req).await }
+					},
+				);
+				let _ = hyper::server::conn::http1::Builder::new()
+					.serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+					.await;
+			});
+		}
+	});
+	HostToJudge {
+		epoch: 7,
+		host: HOST,
+		endpoint: format!("https://localhost:{}", addr.port()),
+		root: c.root,
+		count: c.count,
+	}
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_host_served_over_https_is_judged_and_an_untrusted_certificate_is_refused() {
+	let host = tls_server("tls").await;
+	let client = ProofClient::new(Duration::from_secs(5)).allow_private_addresses(true);
+	// Without the test CA the certificate is not trusted: no proofs, and the reason says why.
+	let e = check_host(&client, &backend(), &judging(), &host).await.unwrap_err();
+	assert!(matches!(e, FetchError::Tls { .. }), "{e}");
+	assert!(e.to_string().contains("certificate"), "{e}");
+	// Another CA does not help.
+	let other = read_ca_file(&test_pem("other-ca.pem")).unwrap();
+	let wrong_ca = client.clone().with_extra_roots(&other).unwrap();
+	let e = check_host(&wrong_ca, &backend(), &judging(), &host).await.unwrap_err();
+	assert!(matches!(e, FetchError::Tls { .. }), "{e}");
+	// With it (as `--extra-ca-file` gives it), the host is fetched over TLS and judged.
+	let ca = read_ca_file(&test_pem("ca.pem")).unwrap();
+	let trusting = client.with_extra_roots(&ca).unwrap();
+	let j = check_host(&trusting, &backend(), &judging(), &host).await.unwrap();
+	assert_eq!(j.verdict, Verdict::Valid);
+	assert_eq!(j.samples, 50);
+	// The same server under a name its certificate does not carry is refused.
+	let wrong = HostToJudge { endpoint: host.endpoint.replace("localhost", "127.0.0.1"), ..host };
+	let e = check_host(&trusting, &backend(), &judging(), &wrong).await.unwrap_err();
+	assert!(matches!(e, FetchError::Tls { .. }), "{e}");
 }

@@ -109,12 +109,22 @@ fn run_refuses_bad_settings_at_start_up() {
 			.arg(&dir)
 			.args(args)
 			.env("GONKA_WORKER_SURI", "//Dave")
+			.env("GONKA_WORKER_METRICS_LISTEN", "127.0.0.1:0")
 			.env("RUST_LOG", "warn")
 			.output()
 			.unwrap();
 		(out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
 	};
+	let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+	let busy = format!("127.0.0.1:{}", busy.local_addr().unwrap().port());
+	std::fs::create_dir_all(&dir).unwrap();
+	let no_pem = dir.join("no-certificate.pem");
+	std::fs::write(&no_pem, "not a certificate\n").unwrap();
+	let no_pem = no_pem.to_str().unwrap().to_string();
 	for (args, expected) in [
+		(&["--metrics-listen", &busy][..], "cannot serve metrics on"),
+		(&["--extra-ca-file", "/nonexistent/ca.pem"][..], "--extra-ca-file /nonexistent/ca.pem"),
+		(&["--extra-ca-file", &no_pem][..], "no PEM certificate in it"),
 		(&["--rate-limit", "0"][..], "--rate-limit = 0 is out of range"),
 		(&["--rate-limit", "1e12"][..], "--rate-limit = 1000000000000 is out of range"),
 		(&["--rate-burst", "0"][..], "--rate-burst = 0 is out of range"),
@@ -132,5 +142,16 @@ fn run_refuses_bad_settings_at_start_up() {
 		assert_eq!(code, Some(1), "{args:?} exits 1: {stderr}");
 		assert!(stderr.contains(expected), "{args:?}: {stderr}");
 	}
+	// A config file with a setting that does not exist: refused before anything runs.
+	let config = dir.join("worker.toml");
+	std::fs::write(&config, "listen = \"127.0.0.1:0\"\nmax_conections = 5\n").unwrap();
+	let (code, stderr) = run(&["--config", config.to_str().unwrap()]);
+	assert_eq!(code, Some(2), "{stderr}");
+	assert!(stderr.contains("unknown setting `max_conections`"), "{stderr}");
+	// One with a value out of range is refused like the flag.
+	std::fs::write(&config, "rate-limit = 0\n").unwrap();
+	let (code, stderr) = run(&["--config", config.to_str().unwrap()]);
+	assert_eq!(code, Some(1), "{stderr}");
+	assert!(stderr.contains("--rate-limit = 0 is out of range"), "{stderr}");
 	let _ = std::fs::remove_dir_all(&dir);
 }

@@ -133,14 +133,39 @@ async fn scenario(dir: &std::path::Path, rpc: &str, workers: &mut Vec<Proc>) -> 
 		port,
 		&["--stall-timeout-secs", "5"],
 	));
+	let proof_port = port;
+	// Metrics are on their own port; `port` below is that one.
+	let port = workers[0].metrics_port.expect("start_worker picks a metrics port");
 	let http = ProofClient::new(Duration::from_secs(3)).allow_private_addresses(true);
 	let http = &http;
 	until("the worker follows the chain", Duration::from_secs(60), || async move {
 		metric(http, port, "gonka_worker_best_block").await.unwrap_or(0.0) >= 3.0
 	})
 	.await?;
-	let health = http.get_text(&format!("http://127.0.0.1:{port}/health")).await;
-	assert!(health.as_ref().is_ok_and(|h| h.contains("\"status\":\"ok\"")), "{health:?}");
+	for p in [proof_port, port] {
+		let health = http.get_text(&format!("http://127.0.0.1:{p}/health")).await;
+		assert!(health.as_ref().is_ok_and(|h| h.contains("\"status\":\"ok\"")), "{health:?}");
+	}
+	// A scrape shows every documented metric with its type and labels; the public proof port
+	// serves none.
+	let text = http
+		.get_text(&format!("http://127.0.0.1:{port}/metrics"))
+		.await
+		.map_err(|e| e.to_string())?;
+	for (name, kind, labels) in gonka_worker::metrics::Metrics::DOCUMENTED {
+		assert!(text.contains(&format!("# TYPE {name} {kind}\n")), "{name} not scraped:\n{text}");
+		for label in *labels {
+			assert!(
+				text.lines().any(|l| l.starts_with(name) && l.contains(&format!("{label}=\""))),
+				"{name}: no {label} label"
+			);
+		}
+	}
+	assert!(parse_metric(&text, "gonka_worker_chain_connected") == Some(1.0), "{text}");
+	assert!(
+		http.get_text(&format!("http://127.0.0.1:{proof_port}/metrics")).await.is_err(),
+		"the proof port serves no metrics"
+	);
 
 	proxy.freeze();
 	let frozen_at = metric(http, port, "gonka_worker_best_block").await.unwrap_or(0.0);
@@ -165,7 +190,15 @@ async fn scenario(dir: &std::path::Path, rpc: &str, workers: &mut Vec<Proc>) -> 
 	// Start-up refusals: both exit 1 with the reason, without running.
 	let run = |data: &std::path::Path, suri: &str| {
 		std::process::Command::new(env!("CARGO_BIN_EXE_gonka-worker"))
-			.args(["run", "--no-progress", "--node", rpc, "--listen", "127.0.0.1:0"])
+			.args([
+				"run",
+				"--no-progress",
+				"--no-metrics",
+				"--node",
+				rpc,
+				"--listen",
+				"127.0.0.1:0",
+			])
 			.args(["--startup-timeout-secs", "30", "--allow-private-endpoints", "--data-dir"])
 			.arg(data)
 			.env("GONKA_WORKER_SURI", suri)

@@ -319,9 +319,10 @@ async fn scenario(
 
 	// The workers reconnected: the node's restart shows in their metrics.
 	for (_, _, name) in honest {
+		let port = workers.iter().find(|w| w.name == name).and_then(|w| w.metrics_port).unwrap();
 		let metrics = gonka_worker::validator::ProofClient::new(Duration::from_secs(2))
 			.allow_private_addresses(true)
-			.get_text(&format!("http://127.0.0.1:{}/metrics", ports[name]))
+			.get_text(&format!("http://127.0.0.1:{port}/metrics"))
 			.await
 			.map_err(|e| e.to_string())?;
 		let reconnects =

@@ -6,7 +6,7 @@
 
 use std::{
 	net::SocketAddr,
-	sync::{atomic::Ordering::Relaxed, Arc},
+	sync::Arc,
 	time::{Duration, Instant},
 };
 
@@ -123,7 +123,7 @@ async fn slowloris_and_idle_connections_are_closed_while_clients_are_served() {
 		"slowloris: 16 dripping connections and an idle one closed {idle_closed:?} after the \
 		 header timeout of 800 ms; 3 clients served meanwhile"
 	);
-	assert_eq!(server.metrics.connections_open.load(Relaxed), 0);
+	assert_eq!(server.metrics.connections_open.get(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -141,14 +141,14 @@ async fn connection_caps_per_client_and_in_total_hold() {
 		held.push(connect_from(1, server.addr).await);
 	}
 	tokio::time::sleep(Duration::from_millis(200)).await;
-	assert_eq!(server.metrics.connections_open.load(Relaxed), 4);
+	assert_eq!(server.metrics.connections_open.get(), 4);
 	// A fifth from the same client is closed at once; another client is served.
 	let mut fifth = connect_from(1, server.addr).await;
 	assert!(closed_within(&mut fifth, Duration::from_secs(2)).await.is_some(), "over its cap");
 	assert_eq!(client_from(2).fetch(&url, 3, &[1]).await.unwrap().len(), 1);
 	// That client's pooled keep-alive connection closes with it; then four are open again.
 	let t = Instant::now();
-	while server.metrics.connections_open.load(Relaxed) != 4 {
+	while server.metrics.connections_open.get() != 4 {
 		assert!(t.elapsed() < Duration::from_secs(5), "the served client's connection closes");
 		tokio::time::sleep(Duration::from_millis(20)).await;
 	}
@@ -156,10 +156,10 @@ async fn connection_caps_per_client_and_in_total_hold() {
 	held.push(connect_from(3, server.addr).await);
 	held.push(connect_from(4, server.addr).await);
 	tokio::time::sleep(Duration::from_millis(200)).await;
-	assert_eq!(server.metrics.connections_open.load(Relaxed), 6);
+	assert_eq!(server.metrics.connections_open.get(), 6);
 	let mut seventh = connect_from(5, server.addr).await;
 	assert!(closed_within(&mut seventh, Duration::from_secs(2)).await.is_some(), "server full");
-	assert!(server.metrics.connections_refused.load(Relaxed) >= 2);
+	assert!(server.metrics.connections_refused.get() >= 2);
 	// Connections closed give their place back.
 	drop(held);
 	tokio::time::sleep(Duration::from_millis(300)).await;

@@ -80,6 +80,8 @@ pub struct Proc {
 	pub name: String,
 	pub child: Option<Child>,
 	pub log: PathBuf,
+	/// A worker's metrics port (`--metrics-listen`), as [`start_worker`] picked it.
+	pub metrics_port: Option<u16>,
 	cmd: Vec<String>,
 	envs: Vec<(String, String)>,
 }
@@ -96,6 +98,7 @@ impl Proc {
 			name: name.into(),
 			child: None,
 			log,
+			metrics_port: None,
 			cmd: std::iter::once(bin.display().to_string()).chain(args.iter().cloned()).collect(),
 			envs: envs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
 		};
@@ -197,6 +200,7 @@ pub fn start_worker(
 	port: u16,
 	extra: &[&str],
 ) -> Proc {
+	let metrics_port = free_port();
 	let mut args: Vec<String> = vec![
 		"run".into(),
 		"--no-progress".into(),
@@ -212,15 +216,19 @@ pub fn start_worker(
 		"3".into(),
 		// The test chain's endpoints are on 127.0.0.1.
 		"--allow-private-endpoints".into(),
+		"--metrics-listen".into(),
+		format!("127.0.0.1:{metrics_port}"),
 	];
 	args.extend(extra.iter().map(|s| s.to_string()));
-	Proc::spawn(
+	let mut p = Proc::spawn(
 		name,
 		Path::new(env!("CARGO_BIN_EXE_gonka-worker")),
 		&args,
 		&[("GONKA_WORKER_SURI", suri.to_string()), ("RUST_LOG", "info".into())],
 		dir.join(format!("{name}.log")),
-	)
+	);
+	p.metrics_port = Some(metrics_port);
+	p
 }
 
 /// Connects once the node's RPC answers.
