@@ -185,7 +185,44 @@ async fn scenario(dir: &std::path::Path, rpc: &str, workers: &mut Vec<Proc>) -> 
 	assert!(noticed >= Duration::from_secs(4), "not before the stall timeout: {noticed:?}");
 	let log = workers[0].log_tail(200);
 	assert!(log.contains("no new block from"), "the log says why: {log}");
-	workers[0].kill();
+
+	// SIGTERM with an idle connection and a half-sent request open on the proof port (and one
+	// on the metrics port): the worker saves its work and exits 0 within the shutdown grace.
+	let mut idle = Vec::new();
+	for p in [proof_port, proof_port, port] {
+		idle.push(
+			tokio::net::TcpStream::connect(("127.0.0.1", p)).await.map_err(|e| e.to_string())?,
+		);
+	}
+	{
+		use tokio::io::AsyncWriteExt;
+		idle[1]
+			.write_all(b"GET /v1/sprint/1/proofs?indices=0 HTTP/1.1\r\nHost: x\r\n")
+			.await
+			.map_err(|e| e.to_string())?;
+	}
+	let mut child = workers[0].child.take().expect("running");
+	let t = Instant::now();
+	// SAFETY: kill(2) on the pid of a child this test spawned.
+	unsafe {
+		libc::kill(child.id() as i32, libc::SIGTERM);
+	}
+	let status = loop {
+		if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+			break status;
+		}
+		if t.elapsed() > Duration::from_secs(20) {
+			let _ = child.kill();
+			return Err("SIGTERM: the worker did not exit within 20 s".into());
+		}
+		tokio::time::sleep(Duration::from_millis(50)).await;
+	};
+	let stopped = t.elapsed();
+	println!("SIGTERM with idle connections open: exited {status} after {stopped:?}");
+	assert!(status.success(), "{status}: {}", workers[0].log_tail(20));
+	// The grace is 5 s; the header timeout (5 s) may close the connections first.
+	assert!(stopped < Duration::from_secs(8), "{stopped:?}");
+	drop(idle);
 
 	// Start-up refusals: both exit 1 with the reason, without running.
 	let run = |data: &std::path::Path, suri: &str| {

@@ -1,0 +1,88 @@
+//! The commit duty: the hits of every device become the commitment (leaves and tree on disk),
+//! re-derived from the hits when it was saved before a restart, and sent until included.
+
+use super::*;
+
+/// Builds (or reuses) the commitment of `epoch` and gets it included. `Ok(None)`: nothing to
+/// commit (no hits).
+pub(super) async fn commit(
+	client: &ChainClient,
+	data: &DataDir,
+	key: &polkadot_sdk::sp_core::sr25519::Pair,
+	epoch: u32,
+	host: &AccountId,
+	lock: &tokio::sync::Mutex<()>,
+	cheat: Option<Cheat>,
+) -> Result<Option<([u8; 32], u64)>, String> {
+	let commitment = match data.commitment(epoch).map_err(|e| e.to_string())? {
+		// Written earlier (before a restart): sent only if it is still the hits' commitment.
+		Some(c) if cheat != Some(Cheat::DuplicateHits) => {
+			let hits = data.all_hits(epoch).map_err(|e| e.to_string())?;
+			let nonces: Vec<u64> = hits.iter().map(|h| h.nonce).collect();
+			let tree = MerkleTree::new(nonces).map_err(|e| e.to_string())?;
+			if tree.root() != c.root || tree.count() != c.count {
+				return Err(format!(
+					"the commitment saved in the data directory ({} leaves, root 0x{}) is not the \
+					 one of the hits saved there ({} leaves, root 0x{}): the directory was changed \
+					 under the worker. Nothing is sent; move epochs/{epoch}/commitment.json away to \
+					 commit the hits",
+					c.count,
+					hex::encode(c.root),
+					tree.count(),
+					hex::encode(tree.root())
+				));
+			}
+			c
+		},
+		Some(c) => c,
+		None => {
+			let hits = data.all_hits(epoch).map_err(|e| e.to_string())?;
+			if hits.is_empty() {
+				tracing::warn!(
+					target: "gonka::worker",
+					"epoch {epoch}: no hits, nothing to commit (was the worker running during the Sprint?)"
+				);
+				return Ok(None);
+			}
+			let nonces: Vec<u64> = hits.iter().map(|h| h.nonce).collect();
+			if cheat == Some(Cheat::DuplicateHits) {
+				let doubled = nonces.iter().flat_map(|n| [*n, *n]).collect();
+				let tree = MerkleTree::unchecked(doubled).map_err(|e| e.to_string())?;
+				data.write_tree(epoch, tree).map_err(|e| e.to_string())?
+			} else {
+				data.write_commitment(epoch, nonces).map_err(|e| e.to_string())?
+			}
+		},
+	};
+	let (root, count) = (commitment.root, commitment.count);
+	if let Some(on_chain) = client.commitment(epoch, host, None).await.map_err(|e| e.to_string())? {
+		if on_chain.root != root || on_chain.count != count {
+			tracing::error!(
+				target: "gonka::worker",
+				"epoch {epoch}: the chain holds another commitment of this host ({} leaves, root \
+				 0x{}) than this data directory ({count}, 0x{}); is a second worker signing for it?",
+				on_chain.count,
+				hex::encode(on_chain.root),
+				hex::encode(root)
+			);
+		}
+		return Ok(Some((on_chain.root, on_chain.count)));
+	}
+	let call = crate::chain::call::sprint::commit(epoch, root, count);
+	let _g = lock.lock().await;
+	match client.sign_and_submit(key, call, WaitFor::InBlock).await {
+		Ok(included) => {
+			tracing::info!(
+				target: "gonka::worker",
+				"epoch {epoch}: committed {count} leaves, root 0x{} (block {:?})",
+				hex::encode(root),
+				included.block_hash
+			);
+			Ok(Some((root, count)))
+		},
+		Err(ChainError::Dispatch { error, .. }) if error.name == "AlreadyCommitted" => {
+			Ok(Some((root, count)))
+		},
+		Err(e) => Err(e.to_string()),
+	}
+}
