@@ -169,6 +169,10 @@ struct RunArgs {
 	/// bits). The validator is found lazy and loses its seats' share of the reward.
 	#[arg(long, hide = true)]
 	cheat_lazy: bool,
+	/// FOR CRASH TESTS ONLY: exit (code 3) right after sending the commitment, before it is
+	/// included.
+	#[arg(long, hide = true)]
+	test_exit_after_commit_sent: bool,
 }
 
 /// Who signs a host's call: the host account's key, or nobody (--print-call: the call data is
@@ -392,13 +396,15 @@ fn run(args: RunArgs) -> Result<(), String> {
 			args.cheat_near_misses,
 			args.cheat_duplicate_hits,
 			args.cheat_lazy,
+			args.test_exit_after_commit_sent,
 		) {
-			(Some(n), false, false, false) => Some(Cheat::MadeUpHits(n)),
-			(None, true, false, false) => Some(Cheat::NearMisses),
-			(None, false, true, false) => Some(Cheat::DuplicateHits),
-			(None, false, false, true) => Some(Cheat::Lazy),
-			(None, false, false, false) => None,
-			_ => return Err("at most one --cheat-… flag".into()),
+			(Some(n), false, false, false, false) => Some(Cheat::MadeUpHits(n)),
+			(None, true, false, false, false) => Some(Cheat::NearMisses),
+			(None, false, true, false, false) => Some(Cheat::DuplicateHits),
+			(None, false, false, true, false) => Some(Cheat::Lazy),
+			(None, false, false, false, true) => Some(Cheat::ExitAfterCommitSent),
+			(None, false, false, false, false) => None,
+			_ => return Err("at most one --cheat-… or --test-… flag".into()),
 		},
 	};
 	// Settings first: a bad one stops the worker here, before anything is read or connected.

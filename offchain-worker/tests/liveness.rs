@@ -111,7 +111,7 @@ async fn a_frozen_link_is_noticed_and_a_wrong_disk_or_key_is_refused_at_start_up
 	let dir = Scratch::new("liveness");
 	let (node, rpc) = start_node(&dir.0);
 	let mut workers = Vec::new();
-	let budget = Duration::from_secs(180);
+	let budget = Duration::from_secs(300);
 	let outcome = tokio::time::timeout(budget, scenario(&dir.0, &rpc, &mut workers)).await;
 	expect_scenario("the liveness scenario", budget, outcome, &node, &workers);
 }
@@ -223,6 +223,53 @@ async fn scenario(dir: &std::path::Path, rpc: &str, workers: &mut Vec<Proc>) -> 
 	// The grace is 5 s; the header timeout (5 s) may close the connections first.
 	assert!(stopped < Duration::from_secs(8), "{stopped:?}");
 	drop(idle);
+
+	// A crash between sending the commitment and its inclusion (the worker exits right after
+	// the node took the extrinsic), restarted at once: the host commits exactly once, and the
+	// restarted worker finds the commitment on chain instead of sending another.
+	let mut crashing =
+		start_worker(dir, "alice", rpc, "//Dave", proof_port, &["--test-exit-after-commit-sent"]);
+	let t = Instant::now();
+	let code = loop {
+		if let Some(status) =
+			crashing.child.as_mut().unwrap().try_wait().map_err(|e| e.to_string())?
+		{
+			crashing.child = None;
+			break status.code();
+		}
+		if t.elapsed() > Duration::from_secs(120) {
+			return Err(format!("no commitment sent within 120 s:\n{}", crashing.log_tail(20)));
+		}
+		tokio::time::sleep(Duration::from_millis(100)).await;
+	};
+	assert_eq!(code, Some(3), "{}", crashing.log_tail(20));
+	workers[0] = start_worker(dir, "alice", rpc, "//Dave", proof_port, &[]);
+	let err = |e: gonka_worker::chain::ChainError| e.to_string();
+	let info = client.epoch_info(None).await.map_err(err)?;
+	wait_block(&client, info.commit_end + 1, Duration::from_secs(60)).await;
+	let alice = polkadot_sdk::sp_keyring::Sr25519Keyring::Alice.to_account_id();
+	let mut commits = 0;
+	for n in info.start..=info.commit_end {
+		let hash = client.block_hash(n).await.map_err(err)?.ok_or("no block hash")?;
+		commits += runtime_events(&client, hash)
+			.await?
+			.iter()
+			.filter(|ev| {
+				matches!(ev,
+				gonka_runtime::RuntimeEvent::Sprint(pallet_sprint::Event::Committed { epoch, host, .. })
+					if *epoch == info.epoch && *host == alice)
+			})
+			.count();
+	}
+	assert_eq!(commits, 1, "epoch {}: Alice committed once", info.epoch);
+	let log = std::fs::read_to_string(&workers[0].log).unwrap_or_default();
+	assert!(
+		log.contains(&format!("epoch {}: the commitment", info.epoch))
+			&& log.contains("is on chain already (sent before a restart"),
+		"the restarted worker found the commitment on chain:\n{}",
+		workers[0].log_tail(30)
+	);
+	println!("crash after the commitment was sent: committed once in epoch {}", info.epoch);
 
 	// Start-up refusals: both exit 1 with the reason, without running.
 	let run = |data: &std::path::Path, suri: &str| {

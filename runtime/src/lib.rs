@@ -357,6 +357,11 @@ mod runtime {
 	/// Calls too large to propose inline.
 	#[runtime::pallet_index(40)]
 	pub type Preimage = pallet_preimage;
+
+	/// Only in the runtime-upgrade test's WASM: an event the runtime before it lacks.
+	#[cfg(feature = "upgrade-test")]
+	#[runtime::pallet_index(60)]
+	pub type UpgradeNote = crate::upgrade_note;
 }
 
 cumulus_pallet_parachain_system::register_validate_block! {
@@ -372,3 +377,7 @@ mod migration_tests;
 
 #[cfg(test)]
 mod governance_tests;
+
+/// Part of the runtime only in the runtime-upgrade test's WASM (the module itself always
+/// compiles: the runtime macro's first pass names its path whatever the features).
+pub mod upgrade_note;

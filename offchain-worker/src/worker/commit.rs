@@ -66,10 +66,27 @@ pub(super) async fn commit(
 				hex::encode(root)
 			);
 		}
+		tracing::info!(
+			target: "gonka::worker",
+			"epoch {epoch}: the commitment ({} leaves) is on chain already (sent before a restart)",
+			on_chain.count
+		);
 		return Ok(Some((on_chain.root, on_chain.count)));
 	}
 	let call = crate::chain::call::sprint::commit(epoch, root, count);
 	let _g = lock.lock().await;
+	if cheat == Some(Cheat::ExitAfterCommitSent) {
+		let extrinsic = client.sign(key, call).await.map_err(|e| e.to_string())?;
+		// In the pool once the node answered the subscription; not waiting for its block.
+		let _ = client
+			.submit_and_watch_within(&extrinsic, WaitFor::InBlock, Duration::from_millis(1))
+			.await;
+		tracing::warn!(
+			target: "gonka::worker",
+			"epoch {epoch}: --test-exit-after-commit-sent: exiting with the commitment sent, not included"
+		);
+		std::process::exit(3);
+	}
 	match client.sign_and_submit(key, call, WaitFor::InBlock).await {
 		Ok(included) => {
 			tracing::info!(
@@ -81,6 +98,12 @@ pub(super) async fn commit(
 			Ok(Some((root, count)))
 		},
 		Err(ChainError::Dispatch { error, .. }) if error.name == "AlreadyCommitted" => {
+			// The same commitment, sent before a restart, landed first (this one fails harmlessly).
+			tracing::info!(
+				target: "gonka::worker",
+				"epoch {epoch}: the commitment ({count} leaves) is on chain already (sent before a \
+				 restart; this copy was refused as AlreadyCommitted)"
+			);
 			Ok(Some((root, count)))
 		},
 		Err(e) => Err(e.to_string()),

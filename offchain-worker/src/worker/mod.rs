@@ -99,7 +99,8 @@ pub enum BackendKind {
 	Torch,
 }
 
-/// A test-only misbehaviour, to show that the network catches it.
+/// A test-only misbehaviour, to show that the network catches it (or, for
+/// [`Cheat::ExitAfterCommitSent`], that a crash loses nothing).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Cheat {
 	/// Claim `n` hits with made-up distances instead of computing anything.
@@ -113,6 +114,9 @@ pub enum Cheat {
 	/// Validate lazily: vote `Valid` on every duty without fetching or computing anything,
 	/// with guessed check bits (PROTOCOL §6: found lazy, its seats missed).
 	Lazy,
+	/// Exit (code 3) right after the commitment was sent, before it is included: the crash
+	/// between "sent" and "recorded" that a restart must recover from without a second one.
+	ExitAfterCommitSent,
 }
 
 /// The radius a [`Cheat::NearMisses`] worker searches below: `r_target + 0.01`.
