@@ -173,6 +173,10 @@ struct RunArgs {
 	/// included.
 	#[arg(long, hide = true)]
 	test_exit_after_commit_sent: bool,
+	/// FOR CRASH TESTS ONLY: exit (code 3) right after sending the first verdict commitments,
+	/// before they are included.
+	#[arg(long, hide = true)]
+	test_exit_after_verdicts_sent: bool,
 }
 
 /// Who signs a host's call: the host account's key, or nobody (--print-call: the call data is
@@ -397,13 +401,15 @@ fn run(args: RunArgs) -> Result<(), String> {
 			args.cheat_duplicate_hits,
 			args.cheat_lazy,
 			args.test_exit_after_commit_sent,
+			args.test_exit_after_verdicts_sent,
 		) {
-			(Some(n), false, false, false, false) => Some(Cheat::MadeUpHits(n)),
-			(None, true, false, false, false) => Some(Cheat::NearMisses),
-			(None, false, true, false, false) => Some(Cheat::DuplicateHits),
-			(None, false, false, true, false) => Some(Cheat::Lazy),
-			(None, false, false, false, true) => Some(Cheat::ExitAfterCommitSent),
-			(None, false, false, false, false) => None,
+			(Some(n), false, false, false, false, false) => Some(Cheat::MadeUpHits(n)),
+			(None, true, false, false, false, false) => Some(Cheat::NearMisses),
+			(None, false, true, false, false, false) => Some(Cheat::DuplicateHits),
+			(None, false, false, true, false, false) => Some(Cheat::Lazy),
+			(None, false, false, false, true, false) => Some(Cheat::ExitAfterCommitSent),
+			(None, false, false, false, false, true) => Some(Cheat::ExitAfterVerdictsSent),
+			(None, false, false, false, false, false) => None,
 			_ => return Err("at most one --cheat-… or --test-… flag".into()),
 		},
 	};

@@ -28,6 +28,9 @@ pub struct VerdictDuty<'a> {
 	/// The runtime's `MaxVerdictBatch`.
 	pub max_batch: usize,
 	pub submit_lock: &'a tokio::sync::Mutex<()>,
+	/// FOR CRASH TESTS ONLY (`--test-exit-after-verdicts-sent`): exit (code 3) once the node
+	/// took the first batch of verdict commitments, before its block.
+	pub exit_after_send: bool,
 }
 
 /// 32 unpredictable bytes from the operating system.
@@ -173,6 +176,26 @@ impl VerdictDuty<'_> {
 			let list: Vec<(AccountId, H256)> =
 				batch.iter().map(|(h, c, _)| (h.clone(), *c)).collect();
 			let call = call::sprint::commit_verdicts(self.epoch, list);
+			if self.exit_after_send {
+				let extrinsic =
+					self.client.sign(self.key, call).await.map_err(|e| e.to_string())?;
+				let _ = self
+					.client
+					.submit_and_watch_within(
+						&extrinsic,
+						WaitFor::InBlock,
+						std::time::Duration::from_millis(1),
+					)
+					.await;
+				tracing::warn!(
+					target: "gonka::worker",
+					"epoch {}: --test-exit-after-verdicts-sent: exiting with {} verdict commitment(s) \
+					 sent, not included",
+					self.epoch,
+					batch.len()
+				);
+				std::process::exit(3);
+			}
 			// Part of the batch landed before a restart: the next round finds it on chain.
 			if !self.submit(call, "AlreadyVoted").await? {
 				tracing::warn!(

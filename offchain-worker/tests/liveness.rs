@@ -229,19 +229,7 @@ async fn scenario(dir: &std::path::Path, rpc: &str, workers: &mut Vec<Proc>) -> 
 	// restarted worker finds the commitment on chain instead of sending another.
 	let mut crashing =
 		start_worker(dir, "alice", rpc, "//Dave", proof_port, &["--test-exit-after-commit-sent"]);
-	let t = Instant::now();
-	let code = loop {
-		if let Some(status) =
-			crashing.child.as_mut().unwrap().try_wait().map_err(|e| e.to_string())?
-		{
-			crashing.child = None;
-			break status.code();
-		}
-		if t.elapsed() > Duration::from_secs(120) {
-			return Err(format!("no commitment sent within 120 s:\n{}", crashing.log_tail(20)));
-		}
-		tokio::time::sleep(Duration::from_millis(100)).await;
-	};
+	let code = crashing.exit_code(Duration::from_secs(120), "no commitment sent").await?;
 	assert_eq!(code, Some(3), "{}", crashing.log_tail(20));
 	workers[0] = start_worker(dir, "alice", rpc, "//Dave", proof_port, &[]);
 	let err = |e: gonka_worker::chain::ChainError| e.to_string();

@@ -8,7 +8,8 @@
 //! `//Ferdie//stash`).
 //!
 //! In epoch E (the first whole epoch with every worker up), Alice's worker is killed with SIGKILL
-//! in the middle of the Sprint and restarted; in epoch E+1 the node is stopped for a few seconds
+//! in the middle of the Sprint and restarted, and Bob's exits right after sending its verdict
+//! commitments (before their block) and is restarted; in epoch E+1 the node is stopped for a few seconds
 //! as the Validation phase opens and restarted on the same base path, and Charlie's registered
 //! endpoint points where nothing answers (its proof server unreachable; its worker still
 //! validates). After both epochs:
@@ -140,6 +141,24 @@ async fn scenario(
 	workers[0].kill();
 	let before = hits_on_disk(dir, e);
 	workers[0].start();
+
+	// Still in E: Bob's worker is stopped and run again with a crash after its verdict
+	// commitments are sent and before their block (it exits 3), then restarted at once: it must
+	// not judge again, and still reveal (no missed seat, no penalty below).
+	workers[1].interrupt(Duration::from_secs(10));
+	let mut crashing = start_worker(
+		dir,
+		"bob",
+		rpc,
+		&format!("//{:?}", K::Eve),
+		ports["bob"],
+		&["--test-exit-after-verdicts-sent"],
+	);
+	let code = crashing.exit_code(Duration::from_secs(120), "Bob sent no verdicts").await?;
+	assert_eq!(code, Some(3), "{}", crashing.log_tail(30));
+	let crashed_in = client.epoch_info(None).await.map_err(err)?.epoch;
+	assert_eq!(crashed_in, e, "Bob crashed in E's Validation");
+	workers[1].start();
 
 	// Before E+1: Charlie's endpoint moves to a port where nothing listens, so nobody can fetch
 	// its proofs in E+1 (its worker keeps validating the others).
@@ -287,6 +306,19 @@ async fn scenario(
 				RuntimeEvent::Issuance(pallet_issuance::Event::HostRewarded { host, .. }) if *host == cheat)));
 		}
 	}
+
+	// Bob, restarted after the crash, judged no host again (asserted above: it revealed in E and
+	// lost no seat).
+	let bob_log = std::fs::read_to_string(&workers[1].log).unwrap_or_default();
+	let prefix = format!("epoch {e}: host ");
+	let judged: Vec<&str> = bob_log
+		.lines()
+		.filter_map(|l| l.split_once(&prefix).map(|(_, rest)| rest))
+		.filter_map(|rest| rest.split_once(" is ").map(|(host, _)| host))
+		.collect();
+	let distinct: std::collections::BTreeSet<&str> = judged.iter().copied().collect();
+	assert!(!judged.is_empty(), "Bob judged hosts in E");
+	assert_eq!(judged.len(), distinct.len(), "Bob judged no host of E twice: {judged:?}");
 
 	// Alice's commitment in E holds every hit of both runs, each once, and more than the first
 	// run had found.

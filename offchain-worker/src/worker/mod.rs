@@ -117,6 +117,9 @@ pub enum Cheat {
 	/// Exit (code 3) right after the commitment was sent, before it is included: the crash
 	/// between "sent" and "recorded" that a restart must recover from without a second one.
 	ExitAfterCommitSent,
+	/// Exit (code 3) right after the first batch of verdict commitments was sent, before it is
+	/// included: a restart must reveal them without judging again.
+	ExitAfterVerdictsSent,
 }
 
 /// The radius a [`Cheat::NearMisses`] worker searches below: `r_target + 0.01`.
@@ -727,6 +730,7 @@ impl Worker {
 				epoch,
 				max_batch: max_batch as usize,
 				submit_lock: &submit_lock,
+				exit_after_send: false,
 			};
 			let sent = duty.reveal().await;
 			if let Err(e) = &sent {
@@ -1024,6 +1028,7 @@ impl Worker {
 			epoch,
 			give_up_at: info.reveal_start.saturating_sub(GIVE_UP_BLOCKS),
 			lazy: self.config.cheat == Some(Cheat::Lazy),
+			exit_after_verdicts_sent: self.config.cheat == Some(Cheat::ExitAfterVerdictsSent),
 			judging,
 			backend,
 			proof_client: self.proof_client.clone(),

@@ -13,6 +13,8 @@ pub(super) struct ValidationCtx {
 	pub(super) give_up_at: u32,
 	/// [`Cheat::Lazy`]: vote without computing.
 	pub(super) lazy: bool,
+	/// [`Cheat::ExitAfterVerdictsSent`].
+	pub(super) exit_after_verdicts_sent: bool,
 	pub(super) judging: Judging,
 	pub(super) backend: SharedBackend,
 	pub(super) proof_client: ProofClient,
@@ -46,6 +48,7 @@ pub(super) async fn validate(ctx: ValidationCtx) -> Result<(), String> {
 		epoch,
 		max_batch: max_batch as usize,
 		submit_lock: &ctx.submit_lock,
+		exit_after_send: ctx.exit_after_verdicts_sent,
 	};
 	// Judged before a restart: commit what was saved, never judge again (a new salt would not
 	// match a commitment already sent).

@@ -145,6 +145,24 @@ impl Proc {
 		}
 	}
 
+	/// Waits up to `within` for the process to exit: its exit code (`None`: a signal), or an
+	/// error that says `what` did not happen, with the log's tail.
+	pub async fn exit_code(&mut self, within: Duration, what: &str) -> Result<Option<i32>, String> {
+		let start = Instant::now();
+		loop {
+			let child =
+				self.child.as_mut().ok_or_else(|| format!("{} is not running", self.name))?;
+			if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+				self.child = None;
+				return Ok(status.code());
+			}
+			if start.elapsed() > within {
+				return Err(format!("{what} within {within:?}:\n{}", self.log_tail(30)));
+			}
+			tokio::time::sleep(Duration::from_millis(100)).await;
+		}
+	}
+
 	pub fn log_tail(&self, lines: usize) -> String {
 		let text = std::fs::read_to_string(&self.log).unwrap_or_default();
 		let all: Vec<&str> = text.lines().collect();
