@@ -337,15 +337,9 @@ impl ProofClient {
 			let response =
 				sender.send_request(request).await.map_err(|e| unreachable(error_chain(&e)))?;
 			let status = response.status();
-			let body = Limited::new(response.into_body(), limit).collect().await.map_err(|e| {
-				if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
-					FetchError::TooLarge { url: url.into(), limit, indices }
-				} else {
-					unreachable(e.to_string())
-				}
-			})?;
+			let body = read_limited(response.into_body(), url, limit, indices).await?;
 			driver.abort();
-			Ok((status, body.to_bytes()))
+			Ok((status, body))
 		};
 		tokio::time::timeout(self.timeout, work)
 			.await
@@ -374,14 +368,7 @@ impl ProofClient {
 				FetchError::Unreachable { url: url.into(), reason: error_chain(&e) }
 			})?;
 			let status = response.status();
-			let body = Limited::new(response.into_body(), limit).collect().await.map_err(|e| {
-				if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
-					FetchError::TooLarge { url: url.into(), limit, indices }
-				} else {
-					FetchError::Unreachable { url: url.into(), reason: e.to_string() }
-				}
-			})?;
-			Ok((status, body.to_bytes()))
+			Ok((status, read_limited(response.into_body(), url, limit, indices).await?))
 		};
 		tokio::time::timeout(self.timeout, work)
 			.await
@@ -461,6 +448,23 @@ impl ProofClient {
 		}
 		Ok(proofs)
 	}
+}
+
+/// A response body, cut off at `limit` bytes (`TooLarge`), for plain and TLS fetches alike.
+async fn read_limited(
+	body: hyper::body::Incoming,
+	url: &str,
+	limit: usize,
+	indices: usize,
+) -> Result<Bytes, FetchError> {
+	let body = Limited::new(body, limit).collect().await.map_err(|e| {
+		if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+			FetchError::TooLarge { url: url.into(), limit, indices }
+		} else {
+			FetchError::Unreachable { url: url.into(), reason: e.to_string() }
+		}
+	})?;
+	Ok(body.to_bytes())
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

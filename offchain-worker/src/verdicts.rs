@@ -179,14 +179,7 @@ impl VerdictDuty<'_> {
 			if self.exit_after_send {
 				let extrinsic =
 					self.client.sign(self.key, call).await.map_err(|e| e.to_string())?;
-				let _ = self
-					.client
-					.submit_and_watch_within(
-						&extrinsic,
-						WaitFor::InBlock,
-						std::time::Duration::from_millis(1),
-					)
-					.await;
+				self.client.submit(&extrinsic).await.map_err(|e| e.to_string())?;
 				tracing::warn!(
 					target: "gonka::worker",
 					"epoch {}: --test-exit-after-verdicts-sent: exiting with {} verdict commitment(s) \

@@ -464,6 +464,13 @@ impl ChainClient {
 		signing::call_data(&self.at(None).await?, call)
 	}
 
+	/// Hands an encoded extrinsic to the node's pool (`author_submitExtrinsic`) without
+	/// following it: its hash. (The crash tests' "sent, not yet included".)
+	pub async fn submit(&self, extrinsic: &[u8]) -> Result<Hash, ChainError> {
+		rpc::request(&self.rpc, "author_submitExtrinsic", rpc_params![Bytes(extrinsic.to_vec())])
+			.await
+	}
+
 	/// Signs `call` with `signer`, submits it and waits as `wait` says; see
 	/// [`ChainClient::submit_and_watch`].
 	pub async fn sign_and_submit(

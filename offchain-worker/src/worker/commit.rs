@@ -77,10 +77,7 @@ pub(super) async fn commit(
 	let _g = lock.lock().await;
 	if cheat == Some(Cheat::ExitAfterCommitSent) {
 		let extrinsic = client.sign(key, call).await.map_err(|e| e.to_string())?;
-		// In the pool once the node answered the subscription; not waiting for its block.
-		let _ = client
-			.submit_and_watch_within(&extrinsic, WaitFor::InBlock, Duration::from_millis(1))
-			.await;
+		client.submit(&extrinsic).await.map_err(|e| e.to_string())?;
 		tracing::warn!(
 			target: "gonka::worker",
 			"epoch {epoch}: --test-exit-after-commit-sent: exiting with the commitment sent, not included"
