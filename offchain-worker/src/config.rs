@@ -104,17 +104,24 @@ mod tests {
 	use clap::Arg;
 
 	fn cmd() -> Command {
+		cmd_reading(None)
+	}
+
+	/// The test command; `env`: the variable `--rate-limit` falls back to (only the test of the
+	/// environment names one, so tests running at the same time do not see it).
+	fn cmd_reading(env: Option<&'static str>) -> Command {
+		let mut rate = Arg::new("rate_limit")
+			.long("rate-limit")
+			.default_value("20")
+			.value_parser(clap::value_parser!(f64));
+		if let Some(env) = env {
+			rate = rate.env(env);
+		}
 		Command::new("w").subcommand(
 			Command::new("run")
 				.arg(Arg::new("config").long("config"))
 				.arg(Arg::new("listen").long("listen").default_value("0.0.0.0:8101"))
-				.arg(
-					Arg::new("rate_limit")
-						.long("rate-limit")
-						.env("GONKA_CONFIG_TEST_RATE")
-						.default_value("20")
-						.value_parser(clap::value_parser!(f64)),
-				)
+				.arg(rate)
 				.arg(Arg::new("devices").long("devices").value_delimiter(','))
 				.arg(Arg::new("no_progress").long("no-progress").action(ArgAction::SetTrue))
 				.arg(Arg::new("cheat").long("cheat").hide(true).action(ArgAction::SetTrue)),
@@ -146,6 +153,14 @@ mod tests {
 	}
 
 	fn run_with(args: &[&str], text: &str) -> Result<ArgMatches, String> {
+		run_with_in(cmd, args, text)
+	}
+
+	fn run_with_in(
+		cmd: impl Fn() -> Command,
+		args: &[&str],
+		text: &str,
+	) -> Result<ArgMatches, String> {
 		let f = file(text);
 		let mut argv: Vec<OsString> = ["w", "run"].iter().map(OsString::from).collect();
 		argv.extend(args.iter().map(OsString::from));
@@ -178,9 +193,11 @@ mod tests {
 
 	#[test]
 	fn the_environment_wins_over_the_file() {
-		// Only this test reads the variable.
+		// Only this test's command reads the variable.
 		std::env::set_var("GONKA_CONFIG_TEST_RATE", "7");
-		let m = run_with(&[], "rate_limit = 5\n").unwrap();
+		let m =
+			run_with_in(|| cmd_reading(Some("GONKA_CONFIG_TEST_RATE")), &[], "rate_limit = 5\n")
+				.unwrap();
 		std::env::remove_var("GONKA_CONFIG_TEST_RATE");
 		assert_eq!(*m.get_one::<f64>("rate_limit").unwrap(), 7.0);
 	}

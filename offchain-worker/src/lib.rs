@@ -15,6 +15,7 @@
 //!   server (`/metrics`, `/health`);
 //! * [`validator`]: fetching and judging a host's proofs;
 //! * [`verdicts`]: verdict commitments and reveals, saved before they are sent;
+//! * [`duty`]: why a duty did not finish (typed: chain, data directory, own backend);
 //! * [`backend`]: each device's backend, rebuilt after a failure;
 //! * [`health`]: what is wrong right now, for `/health`;
 //! * [`config`]: `run --config FILE` (TOML);
@@ -25,6 +26,7 @@ pub mod bench;
 pub mod chain;
 pub mod config;
 pub mod devnet;
+pub mod duty;
 pub mod health;
 pub mod keys;
 pub mod metrics;

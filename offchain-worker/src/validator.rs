@@ -609,18 +609,18 @@ pub struct Judged {
 /// this worker's own backend ([`FetchError::LocalBackend`]): no vote is cast on such a host (an
 /// own failure is never a peer's fault). Returns those hosts with the failure, once every other
 /// host was handed over (or `on_judged`'s error).
-pub async fn judge_hosts<G, F, Fut>(
+pub async fn judge_hosts<G, F, Fut, E>(
 	client: &ProofClient,
 	backend: &SharedBackend,
 	judging: &Judging,
 	hosts: Vec<HostToJudge>,
 	mut give_up: G,
 	mut on_judged: F,
-) -> Result<Vec<(HostToJudge, String)>, String>
+) -> Result<Vec<(HostToJudge, String)>, E>
 where
 	G: FnMut() -> bool,
 	F: FnMut(Vec<Judged>) -> Fut,
-	Fut: std::future::Future<Output = Result<(), String>>,
+	Fut: std::future::Future<Output = Result<(), E>>,
 {
 	// (host, attempts, last error, whether the last error was this worker's own)
 	let mut pending: Vec<(HostToJudge, u32, Option<String>, bool)> =

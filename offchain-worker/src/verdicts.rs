@@ -12,6 +12,7 @@ use polkadot_sdk::sp_core::{crypto::Ss58Codec, sr25519, H256};
 
 use crate::{
 	chain::{ChainClient, ChainError, WaitFor},
+	duty::DutyError,
 	metrics::Metrics,
 	store::{DataDir, JudgementRecord},
 };
@@ -34,12 +35,12 @@ pub struct VerdictDuty<'a> {
 }
 
 /// 32 unpredictable bytes from the operating system.
-pub fn fresh_salt() -> Result<[u8; 32], String> {
+pub fn fresh_salt() -> Result<[u8; 32], DutyError> {
 	use std::io::Read;
 	let mut salt = [0u8; 32];
 	std::fs::File::open("/dev/urandom")
 		.and_then(|mut f| f.read_exact(&mut salt))
-		.map_err(|e| format!("reading /dev/urandom for a verdict salt: {e}"))?;
+		.map_err(DutyError::Salt)?;
 	Ok(salt)
 }
 
@@ -66,11 +67,11 @@ pub fn record(
 	}
 }
 
-fn decode32(hex_str: &str, what: &str) -> Result<[u8; 32], String> {
+fn decode32(hex_str: &str, what: &'static str) -> Result<[u8; 32], DutyError> {
 	hex::decode(hex_str)
 		.ok()
 		.and_then(|b| <[u8; 32]>::try_from(b).ok())
-		.ok_or_else(|| format!("state.json: bad {what} {hex_str:?}"))
+		.ok_or_else(|| DutyError::BadRecord { what, value: hex_str.to_string() })
 }
 
 impl VerdictDuty<'_> {
@@ -79,16 +80,14 @@ impl VerdictDuty<'_> {
 	pub fn save(
 		&self,
 		records: Vec<(AccountId, JudgementRecord)>,
-	) -> Result<Vec<(AccountId, JudgementRecord)>, String> {
+	) -> Result<Vec<(AccountId, JudgementRecord)>, DutyError> {
 		let store = self.data.state();
-		store
-			.update(|state| {
-				let epoch = state.epochs.entry(self.epoch).or_default();
-				for (host, record) in records {
-					epoch.judgements.entry(host.to_ss58check()).or_insert(record);
-				}
-			})
-			.map_err(|e| e.to_string())?;
+		store.update(|state| {
+			let epoch = state.epochs.entry(self.epoch).or_default();
+			for (host, record) in records {
+				epoch.judgements.entry(host.to_ss58check()).or_insert(record);
+			}
+		})?;
 		Ok(store.read(|state| self.pending(state, |r| !r.committed)))
 	}
 
@@ -114,25 +113,23 @@ impl VerdictDuty<'_> {
 		&self,
 		hosts: &[AccountId],
 		update: impl Fn(&mut JudgementRecord),
-	) -> Result<(), String> {
-		self.data
-			.state()
-			.update(|state| {
-				if let Some(epoch) = state.epochs.get_mut(&self.epoch) {
-					for host in hosts {
-						if let Some(r) = epoch.judgements.get_mut(&host.to_ss58check()) {
-							update(r);
-						}
+	) -> Result<(), DutyError> {
+		self.data.state().update(|state| {
+			if let Some(epoch) = state.epochs.get_mut(&self.epoch) {
+				for host in hosts {
+					if let Some(r) = epoch.judgements.get_mut(&host.to_ss58check()) {
+						update(r);
 					}
 				}
-			})
-			.map_err(|e| e.to_string())
+			}
+		})?;
+		Ok(())
 	}
 
 	/// Signs and sends `call` (one extrinsic of the worker key at a time) and waits for its
 	/// block: `Ok(true)` when included, `Ok(false)` when the runtime refused it as `already` (part
 	/// of the batch was sent before a restart; the caller checks each entry on chain next round).
-	async fn submit(&self, call: Call, already: &str) -> Result<bool, String> {
+	async fn submit(&self, call: Call, already: &str) -> Result<bool, DutyError> {
 		let outcome = {
 			let _g = self.submit_lock.lock().await;
 			self.client.sign_and_submit(self.key, call, WaitFor::InBlock).await
@@ -140,22 +137,22 @@ impl VerdictDuty<'_> {
 		match outcome {
 			Ok(_) => Ok(true),
 			Err(ChainError::Dispatch { error, .. }) if error.name == already => Ok(false),
-			Err(e) => Err(e.to_string()),
+			Err(e) => Err(e.into()),
 		}
 	}
 
 	/// Sends the commitments of `records` in batches; a host whose commitment is already on
 	/// chain (a restart) is marked without sending it again.
-	pub async fn commit(&self, records: Vec<(AccountId, JudgementRecord)>) -> Result<(), String> {
+	pub async fn commit(
+		&self,
+		records: Vec<(AccountId, JudgementRecord)>,
+	) -> Result<(), DutyError> {
 		let mut to_send = Vec::new();
 		let mut already = Vec::new();
 		for (host, r) in records {
 			let ours = decode32(&r.commitment, "commitment")?;
-			let (on_chain, _) = self
-				.client
-				.verdict_status(self.epoch, &host, self.validator, None)
-				.await
-				.map_err(|e| e.to_string())?;
+			let (on_chain, _) =
+				self.client.verdict_status(self.epoch, &host, self.validator, None).await?;
 			match on_chain {
 				Some(c) if c == ours => already.push(host),
 				Some(c) => tracing::error!(
@@ -177,9 +174,8 @@ impl VerdictDuty<'_> {
 				batch.iter().map(|(h, c, _)| (h.clone(), *c)).collect();
 			let call = call::sprint::commit_verdicts(self.epoch, list);
 			if self.exit_after_send {
-				let extrinsic =
-					self.client.sign(self.key, call).await.map_err(|e| e.to_string())?;
-				self.client.submit(&extrinsic).await.map_err(|e| e.to_string())?;
+				let extrinsic = self.client.sign(self.key, call).await?;
+				self.client.submit(&extrinsic).await?;
 				tracing::warn!(
 					target: "gonka::worker",
 					"epoch {}: --test-exit-after-verdicts-sent: exiting with {} verdict commitment(s) \
@@ -220,16 +216,13 @@ impl VerdictDuty<'_> {
 	}
 
 	/// Reveals every committed verdict not yet revealed; returns how many are left (0: done).
-	pub async fn reveal(&self) -> Result<usize, String> {
+	pub async fn reveal(&self) -> Result<usize, DutyError> {
 		let records = self.data.state().read(|state| self.pending(state, |r| !r.revealed));
 		let mut to_send = Vec::new();
 		let mut already = Vec::new();
 		for (host, r) in records {
-			let (on_chain, revealed) = self
-				.client
-				.verdict_status(self.epoch, &host, self.validator, None)
-				.await
-				.map_err(|e| e.to_string())?;
+			let (on_chain, revealed) =
+				self.client.verdict_status(self.epoch, &host, self.validator, None).await?;
 			if revealed {
 				already.push(host);
 				continue;
@@ -238,10 +231,9 @@ impl VerdictDuty<'_> {
 				// Never committed (or not this one): nothing to reveal; its seats are missed.
 				continue;
 			}
-			let bits: CheckBits = hex::decode(&r.bits)
-				.map_err(|e| format!("state.json: bad check bits: {e}"))?
-				.try_into()
-				.map_err(|_| "state.json: check bits longer than MAX_CHECK_BYTES".to_string())?;
+			let bad_bits = || DutyError::BadRecord { what: "check bits", value: r.bits.clone() };
+			let bits: CheckBits =
+				hex::decode(&r.bits).map_err(|_| bad_bits())?.try_into().map_err(|_| bad_bits())?;
 			let salt = decode32(&r.salt, "salt")?;
 			to_send.push(VerdictReveal { host, verdict: r.verdict, bits, salt });
 		}

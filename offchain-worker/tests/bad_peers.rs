@@ -288,7 +288,7 @@ async fn an_honest_host_is_valid_and_each_bad_peer_is_caught() {
 			let rounds = rounds.clone();
 			async move {
 				rounds.lock().unwrap().push((started.elapsed(), judged));
-				Ok(())
+				Ok::<(), std::convert::Infallible>(())
 			}
 		},
 	)
@@ -428,7 +428,7 @@ async fn a_validator_whose_backend_fails_casts_no_vote_and_reports_unhealthy() {
 			let voted = voted.clone();
 			async move {
 				voted.lock().unwrap().extend(judged);
-				Ok(())
+				Ok::<(), std::convert::Infallible>(())
 			}
 		},
 	)

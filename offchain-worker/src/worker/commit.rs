@@ -13,30 +13,27 @@ pub(super) async fn commit(
 	host: &AccountId,
 	lock: &tokio::sync::Mutex<()>,
 	cheat: Option<Cheat>,
-) -> Result<Option<([u8; 32], u64)>, String> {
-	let commitment = match data.commitment(epoch).map_err(|e| e.to_string())? {
+) -> Result<Option<([u8; 32], u64)>, DutyError> {
+	let commitment = match data.commitment(epoch)? {
 		// Written earlier (before a restart): sent only if it is still the hits' commitment.
 		Some(c) if cheat != Some(Cheat::DuplicateHits) => {
-			let hits = data.all_hits(epoch).map_err(|e| e.to_string())?;
+			let hits = data.all_hits(epoch)?;
 			let nonces: Vec<u64> = hits.iter().map(|h| h.nonce).collect();
-			let tree = MerkleTree::new(nonces).map_err(|e| e.to_string())?;
+			let tree = MerkleTree::new(nonces)?;
 			if tree.root() != c.root || tree.count() != c.count {
-				return Err(format!(
-					"the commitment saved in the data directory ({} leaves, root 0x{}) is not the \
-					 one of the hits saved there ({} leaves, root 0x{}): the directory was changed \
-					 under the worker. Nothing is sent; move epochs/{epoch}/commitment.json away to \
-					 commit the hits",
-					c.count,
-					hex::encode(c.root),
-					tree.count(),
-					hex::encode(tree.root())
-				));
+				return Err(DutyError::CommitmentMismatch {
+					epoch,
+					saved_count: c.count,
+					saved_root: hex::encode(c.root),
+					hits_count: tree.count(),
+					hits_root: hex::encode(tree.root()),
+				});
 			}
 			c
 		},
 		Some(c) => c,
 		None => {
-			let hits = data.all_hits(epoch).map_err(|e| e.to_string())?;
+			let hits = data.all_hits(epoch)?;
 			if hits.is_empty() {
 				tracing::warn!(
 					target: "gonka::worker",
@@ -47,15 +44,15 @@ pub(super) async fn commit(
 			let nonces: Vec<u64> = hits.iter().map(|h| h.nonce).collect();
 			if cheat == Some(Cheat::DuplicateHits) {
 				let doubled = nonces.iter().flat_map(|n| [*n, *n]).collect();
-				let tree = MerkleTree::unchecked(doubled).map_err(|e| e.to_string())?;
-				data.write_tree(epoch, tree).map_err(|e| e.to_string())?
+				let tree = MerkleTree::unchecked(doubled)?;
+				data.write_tree(epoch, tree)?
 			} else {
-				data.write_commitment(epoch, nonces).map_err(|e| e.to_string())?
+				data.write_commitment(epoch, nonces)?
 			}
 		},
 	};
 	let (root, count) = (commitment.root, commitment.count);
-	if let Some(on_chain) = client.commitment(epoch, host, None).await.map_err(|e| e.to_string())? {
+	if let Some(on_chain) = client.commitment(epoch, host, None).await? {
 		if on_chain.root != root || on_chain.count != count {
 			tracing::error!(
 				target: "gonka::worker",
@@ -76,8 +73,8 @@ pub(super) async fn commit(
 	let call = crate::chain::call::sprint::commit(epoch, root, count);
 	let _g = lock.lock().await;
 	if cheat == Some(Cheat::ExitAfterCommitSent) {
-		let extrinsic = client.sign(key, call).await.map_err(|e| e.to_string())?;
-		client.submit(&extrinsic).await.map_err(|e| e.to_string())?;
+		let extrinsic = client.sign(key, call).await?;
+		client.submit(&extrinsic).await?;
 		tracing::warn!(
 			target: "gonka::worker",
 			"epoch {epoch}: --test-exit-after-commit-sent: exiting with the commitment sent, not included"
@@ -103,6 +100,6 @@ pub(super) async fn commit(
 			);
 			Ok(Some((root, count)))
 		},
-		Err(e) => Err(e.to_string()),
+		Err(e) => Err(e.into()),
 	}
 }

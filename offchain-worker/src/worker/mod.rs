@@ -67,6 +67,7 @@ use tokio::sync::watch;
 use crate::{
 	backend::{BackendCell, BackendFactory, BackendFailure},
 	chain::{ChainClient, ChainError, WaitFor},
+	duty::DutyError,
 	health::{component, Health},
 	keys::WorkerKey,
 	metrics::Metrics,
@@ -231,7 +232,7 @@ struct Worker {
 	commit_task: Option<(u32, tokio::task::JoinHandle<()>)>,
 	validation_task: Option<(u32, tokio::task::JoinHandle<()>)>,
 	/// Reveals of an epoch; the task says how many it sent (0: nothing was left).
-	reveal_task: Option<(u32, tokio::task::JoinHandle<Result<usize, String>>)>,
+	reveal_task: Option<(u32, tokio::task::JoinHandle<Result<usize, DutyError>>)>,
 	best_tx: watch::Sender<u32>,
 	/// One extrinsic of the worker key at a time (their nonces come from the node).
 	submit_lock: Arc<tokio::sync::Mutex<()>>,
@@ -941,7 +942,7 @@ impl Worker {
 			let sent = Instant::now();
 			let attempt = tokio::select! {
 				r = commit(&client, &data, &key, epoch, &host, &lock, cheat) => r,
-				() = closed => Err(format!("the Commit window closed at block #{until}")),
+				() = closed => Err(DutyError::WindowClosed { phase: "Commit", block: until }),
 			};
 			match attempt {
 				Ok(Some((root, count))) => {

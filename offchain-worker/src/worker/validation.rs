@@ -25,20 +25,17 @@ pub(super) struct ValidationCtx {
 
 /// Judges every host of this validator's duties and commits the verdicts (saved first, so a
 /// restart sends the same commitments and can reveal them).
-pub(super) async fn validate(ctx: ValidationCtx) -> Result<(), String> {
+pub(super) async fn validate(ctx: ValidationCtx) -> Result<(), DutyError> {
 	let epoch = ctx.epoch;
-	let duties =
-		ctx.client.duties(epoch, &ctx.host, Some(ctx.at)).await.map_err(|e| e.to_string())?;
+	let duties = ctx.client.duties(epoch, &ctx.host, Some(ctx.at)).await?;
 	let endpoints: BTreeMap<AccountId, String> = ctx
 		.client
 		.hosts(Some(ctx.at))
-		.await
-		.map_err(|e| e.to_string())?
+		.await?
 		.into_iter()
 		.map(|(a, h)| (a, String::from_utf8_lossy(&h.endpoint).into_owned()))
 		.collect();
-	let max_batch: u32 =
-		ctx.client.constant("Sprint", "MaxVerdictBatch").await.map_err(|e| e.to_string())?;
+	let max_batch: u32 = ctx.client.constant("Sprint", "MaxVerdictBatch").await?;
 	let duty = VerdictDuty {
 		client: &ctx.client,
 		data: &ctx.data,
