@@ -17,10 +17,19 @@ export WASM_BUILD_WORKSPACE_HINT="$GONKA_BUILD_SRC"
 # Registry paths too: the WASM must not depend on where cargo keeps its sources.
 export WASM_BUILD_RUSTFLAGS="--remap-path-prefix=$GONKA_BUILD_SRC=/gonka --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo"
 
-# libtorch for the kernels' `torch` feature: the one inside the pip wheel (scripts/setup), found
-# by torch-sys at build time and by the dynamic linker at run time.
+# The Python side (scripts/setup): one virtual environment with torch, transformers and the openai
+# client, kept beside the build cache so every clone shares it.
+GONKA_VENV="${GONKA_VENV:-$(dirname "$CARGO_TARGET_DIR")/venv}"
+GONKA_PYTHON="$GONKA_VENV/bin/python"
+[ -x "$GONKA_PYTHON" ] || GONKA_PYTHON=python3
+export GONKA_VENV GONKA_PYTHON
+
+# libtorch for the kernels' `torch` feature: the one inside the pip wheel, found by torch-sys at
+# build time (through $LIBTORCH_USE_PYTORCH and the python on PATH, so the venv's bin comes first)
+# and by the dynamic linker at run time.
 export LIBTORCH_USE_PYTORCH=1
-GONKA_TORCH_LIB="$(python3 -c 'import importlib.util as u, os; s = u.find_spec("torch"); print(os.path.join(os.path.dirname(s.origin), "lib") if s else "")' 2>/dev/null || true)"
+[ -x "$GONKA_VENV/bin/python" ] && export PATH="$GONKA_VENV/bin:$PATH" PYTHON_SYS_EXECUTABLE="$GONKA_VENV/bin/python"
+GONKA_TORCH_LIB="$("$GONKA_PYTHON" -c 'import importlib.util as u, os; s = u.find_spec("torch"); print(os.path.join(os.path.dirname(s.origin), "lib") if s else "")' 2>/dev/null || true)"
 if [ -n "$GONKA_TORCH_LIB" ]; then
 	export LD_LIBRARY_PATH="$GONKA_TORCH_LIB${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 fi

@@ -19,8 +19,11 @@
 //! * [`backend`]: each device's backend, rebuilt after a failure;
 //! * [`health`]: what is wrong right now, for `/health`;
 //! * [`config`]: `run --config FILE` (TOML);
+//! * [`inference`]: `generate` and `serve` on the inference engine (`gonka-llm`);
+//! * [`api`]: the OpenAI-compatible inference API;
 //! * [`keys`], [`metrics`], [`bench`], [`devnet`].
 
+pub mod api;
 pub mod backend;
 pub mod bench;
 pub mod chain;
@@ -28,6 +31,7 @@ pub mod config;
 pub mod devnet;
 pub mod duty;
 pub mod health;
+pub mod inference;
 pub mod keys;
 pub mod metrics;
 pub mod planner;

@@ -64,6 +64,12 @@ enum Command {
 	/// (mode 0600) or in the GONKA_WORKER_SURI environment variable.
 	#[command(subcommand)]
 	Key(KeyCommand),
+	/// Generates a completion once from a Hugging Face checkpoint directory (its chat template,
+	/// greedy or sampled) and prints it as it comes; statistics go to stderr.
+	Generate(gonka_worker::inference::GenerateArgs),
+	/// Serves the OpenAI-compatible inference API (`/v1/chat/completions`, `/v1/completions`,
+	/// `/v1/models`) of a Hugging Face checkpoint directory, alone: no chain, no Sprint.
+	Serve(gonka_worker::inference::ServeArgs),
 	/// Measures nonces/s (and MFU, given the device's peak) of a model on a backend.
 	Bench(gonka_worker::bench::BenchArgs),
 	/// Runs a local network: `gonka-node --dev` and three CPU workers (Alice, Bob and Charlie
@@ -156,6 +162,15 @@ struct RunArgs {
 	/// test network's own CA).
 	#[arg(long, env = "GONKA_WORKER_EXTRA_CA_FILE")]
 	extra_ca_file: Option<PathBuf>,
+	/// A Hugging Face checkpoint directory to serve through the OpenAI-compatible API beside the
+	/// Sprint (see `serve`). Without it the worker serves no inference.
+	#[arg(long, env = "GONKA_WORKER_MODEL")]
+	model: Option<PathBuf>,
+	/// Where the inference API listens (with --model).
+	#[arg(long, env = "GONKA_WORKER_API_LISTEN", default_value = "127.0.0.1:8000")]
+	api_listen: SocketAddr,
+	#[command(flatten)]
+	api: gonka_worker::inference::ApiArgs,
 	/// FOR NETWORK TESTS ONLY: commit N made-up hits instead of computing. The host is slashed.
 	#[arg(long, hide = true)]
 	cheat_made_up_hits: Option<u64>,
@@ -344,6 +359,11 @@ fn main() -> ExitCode {
 			)
 		},
 		Command::Bench(args) => gonka_worker::bench::run(args),
+		Command::Generate(args) => gonka_worker::inference::generate(args),
+		Command::Serve(args) => {
+			init_logs();
+			gonka_worker::inference::serve(args)
+		},
 		Command::Devnet(args) => {
 			init_logs();
 			gonka_worker::devnet::run(args)
@@ -426,10 +446,38 @@ fn run(args: RunArgs) -> Result<(), String> {
 			 use this on a live network"
 		);
 	}
+	// The inference API: the model is loaded and checked before anything else starts.
+	let api = args.model.as_deref().map(|dir| args.api.prepare(dir)).transpose()?;
 	runtime()?.block_on(async move {
-		gonka_worker::worker::run(config, key, gonka_worker::shutdown_signal())
+		let api = match api {
+			Some(state) => {
+				let listener = gonka_worker::api::bind(args.api_listen).await?;
+				let addr = listener.local_addr().map_err(|e| e.to_string())?;
+				tracing::info!(target: "gonka::api", "serving the OpenAI-compatible API on http://{addr}/v1");
+				Some(tokio::spawn(gonka_worker::api::serve(
+					listener,
+					state,
+					gonka_worker::api::default_limits(),
+					gonka_worker::shutdown_signal(),
+				)))
+			},
+			None => None,
+		};
+		let worker = gonka_worker::worker::run(config, key, gonka_worker::shutdown_signal())
 			.await
-			.map_err(|e| e.to_string())
+			.map_err(|e| e.to_string());
+		if let Some(mut api) = api {
+			// On Ctrl-C or SIGTERM the API drains too (within its grace); when the worker
+			// stopped on an error, the API stops with it.
+			let wait = if worker.is_ok() { Duration::from_secs(15) } else { Duration::ZERO };
+			match tokio::time::timeout(wait, &mut api).await {
+				Ok(Ok(Err(e))) => tracing::error!(target: "gonka::api", "inference API: {e}"),
+				Ok(Err(e)) => tracing::error!(target: "gonka::api", "inference API task: {e}"),
+				Ok(Ok(Ok(()))) => {},
+				Err(_) => api.abort(),
+			}
+		}
+		worker
 	})
 }
 

@@ -332,7 +332,16 @@ pub async fn serve(
 	state: Arc<ServerState>,
 	shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-	serve_app(listener, router(state.clone()), state, true, shutdown).await
+	let limits = state.limits.clone();
+	serve_router(
+		listener,
+		router(state.clone()),
+		&limits,
+		Some(state.metrics.clone()),
+		"proof server",
+		shutdown,
+	)
+	.await
 }
 
 /// Serves [`metrics_router`] on `listener` until `shutdown` resolves, within the same limits as
@@ -342,17 +351,22 @@ pub async fn serve_metrics(
 	state: Arc<ServerState>,
 	shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-	serve_app(listener, metrics_router(state.clone()), state, false, shutdown).await
+	let limits = state.limits.clone();
+	serve_router(listener, metrics_router(state), &limits, None, "metrics server", shutdown).await
 }
 
-async fn serve_app(
+/// The hardened serve loop of every server of the worker (proofs, metrics, the inference API):
+/// `app` on `listener` within `limits` (see the module's documentation) until `shutdown`
+/// resolves. With `metrics`, connections and refusals are counted as the proof server's.
+pub async fn serve_router(
 	listener: tokio::net::TcpListener,
 	app: Router,
-	state: Arc<ServerState>,
-	proof_server: bool,
+	limits: &ServerLimits,
+	metrics: Option<Arc<Metrics>>,
+	name: &'static str,
 	shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-	let limits = state.limits.clone();
+	let limits = limits.clone();
 	let mut http = hyper::server::conn::http1::Builder::new();
 	http.timer(TokioTimer::new())
 		.header_read_timeout(limits.header_timeout)
@@ -378,8 +392,8 @@ async fn serve_app(
 			},
 		};
 		let Ok(permit) = connections.clone().try_acquire_owned() else {
-			if proof_server {
-				state.metrics.connections_refused.inc();
+			if let Some(m) = &metrics {
+				m.connections_refused.inc();
 			}
 			tracing::debug!(target: "gonka::server", "closing {peer}: {} connections open", limits.max_connections);
 			continue;
@@ -387,8 +401,8 @@ async fn serve_app(
 		let Some(slot) =
 			per_client.take(ClientKey::of(peer.ip()), limits.max_connections_per_client)
 		else {
-			if proof_server {
-				state.metrics.connections_refused.inc();
+			if let Some(m) = &metrics {
+				m.connections_refused.inc();
 			}
 			tracing::debug!(target: "gonka::server", "closing {peer}: its client has {} connections open", limits.max_connections_per_client);
 			continue;
@@ -396,18 +410,18 @@ async fn serve_app(
 		let _ = stream.set_nodelay(true);
 		let app = app.clone();
 		let request_timeout = limits.request_timeout;
-		let metrics = state.metrics.clone();
+		let counted = metrics.clone();
 		let service = hyper::service::service_fn(
 			move |mut request: hyper::Request<hyper::body::Incoming>| {
 				request.extensions_mut().insert(ConnectInfo(peer));
 				let mut app = app.clone();
-				let metrics = metrics.clone();
+				let counted = counted.clone();
 				async move {
 					match tokio::time::timeout(request_timeout, app.call(request)).await {
 						Ok(response) => response,
 						Err(_) => {
-							if proof_server {
-								metrics.proof_refused.inc();
+							if let Some(m) = &counted {
+								m.proof_refused.inc();
 							}
 							Ok((
 								StatusCode::GATEWAY_TIMEOUT,
@@ -421,11 +435,11 @@ async fn serve_app(
 		);
 		let connection = http.serve_connection(TokioIo::new(stream), service);
 		let mut stop = stop_rx.clone();
-		let open = state.metrics.clone();
+		let open = metrics.clone();
 		tasks.spawn(async move {
 			let _held = (permit, slot);
-			if proof_server {
-				open.connections_open.inc();
+			if let Some(m) = &open {
+				m.connections_open.inc();
 			}
 			tokio::pin!(connection);
 			let outcome = tokio::select! {
@@ -436,8 +450,8 @@ async fn serve_app(
 					connection.await
 				},
 			};
-			if proof_server {
-				open.connections_open.dec();
+			if let Some(m) = &open {
+				m.connections_open.dec();
 			}
 			if let Err(e) = outcome {
 				tracing::debug!(target: "gonka::server", "connection from {peer}: {e}");
@@ -451,7 +465,7 @@ async fn serve_app(
 	if drained.await.is_err() {
 		tracing::warn!(
 			target: "gonka::server",
-			"proof server: {} connection(s) still open {grace:?} after shutdown; dropping them",
+			"{name}: {} connection(s) still open {grace:?} after shutdown; dropping them",
 			tasks.len()
 		);
 		tasks.abort_all();
