@@ -85,6 +85,29 @@ async fn pipe(
 	}
 }
 
+/// POSTs a JSON body over plain HTTP/1.1 and parses the JSON answer (status 200 required).
+async fn post_json(port: u16, path: &str, body: &str) -> Result<serde_json::Value, String> {
+	use tokio::io::{AsyncReadExt, AsyncWriteExt};
+	let mut s =
+		tokio::net::TcpStream::connect(("127.0.0.1", port)).await.map_err(|e| e.to_string())?;
+	let request = format!(
+		"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+		body.len()
+	);
+	s.write_all(request.as_bytes()).await.map_err(|e| e.to_string())?;
+	let mut raw = Vec::new();
+	tokio::time::timeout(Duration::from_secs(30), s.read_to_end(&mut raw))
+		.await
+		.map_err(|_| format!("POST {path}: no answer within 30 s"))?
+		.map_err(|e| e.to_string())?;
+	let text = String::from_utf8_lossy(&raw);
+	let (head, body) = text.split_once("\r\n\r\n").ok_or_else(|| format!("POST {path}: {text}"))?;
+	if !head.starts_with("HTTP/1.1 200") {
+		return Err(format!("POST {path}: {head}\n{body}"));
+	}
+	serde_json::from_str(body).map_err(|e| format!("POST {path}: {e}: {body}"))
+}
+
 async fn metric(client: &ProofClient, port: u16, name: &str) -> Option<f64> {
 	let text = client.get_text(&format!("http://127.0.0.1:{port}/metrics")).await.ok()?;
 	parse_metric(&text, name)
@@ -123,15 +146,19 @@ async fn scenario(dir: &std::path::Path, rpc: &str, workers: &mut Vec<Proc>) -> 
 	let proxy = Proxy::start(node_addr).await;
 	let via_proxy = format!("ws://{}", proxy.addr);
 
-	// Alice's worker (key Dave, a genesis host) through the proxy, with a 5 s stall timeout.
+	// Alice's worker (key Dave, a genesis host) through the proxy, with a 5 s stall timeout,
+	// serving the engine's Qwen2 fixture through the inference API beside the Sprint.
 	let port = free_port();
+	let api_port = free_port();
+	let model = concat!(env!("CARGO_MANIFEST_DIR"), "/../kernels/llm/fixtures/qwen2");
+	let api_listen = format!("127.0.0.1:{api_port}");
 	workers.push(start_worker(
 		dir,
 		"alice",
 		&via_proxy,
 		"//Dave",
 		port,
-		&["--stall-timeout-secs", "5"],
+		&["--stall-timeout-secs", "5", "--model", model, "--api-listen", &api_listen],
 	));
 	let proof_port = port;
 	// Metrics are on their own port; `port` below is that one.
@@ -165,6 +192,28 @@ async fn scenario(dir: &std::path::Path, rpc: &str, workers: &mut Vec<Proc>) -> 
 	assert!(
 		http.get_text(&format!("http://127.0.0.1:{proof_port}/metrics")).await.is_err(),
 		"the proof port serves no metrics"
+	);
+	// `run --model`: the OpenAI-compatible API answers while the worker follows the chain, with
+	// transformers' greedy completion of the fixture.
+	let models = http.get_text(&format!("http://127.0.0.1:{api_port}/v1/models")).await;
+	assert!(models.as_ref().is_ok_and(|m| m.contains("\"id\":\"qwen2\"")), "{models:?}");
+	let reference: serde_json::Value = serde_json::from_slice(
+		&std::fs::read(format!("{model}/reference.json")).map_err(|e| e.to_string())?,
+	)
+	.map_err(|e| e.to_string())?;
+	let chat = &reference["chats"][0];
+	let body = serde_json::json!({
+		"model": "qwen2",
+		"messages": chat["messages"],
+		"temperature": 0,
+		"max_tokens": reference["new_tokens"],
+	});
+	let answer = post_json(api_port, "/v1/chat/completions", &body.to_string()).await?;
+	assert_eq!(answer["choices"][0]["message"]["content"], chat["greedy_text"], "{answer}");
+	assert_eq!(
+		answer["usage"]["prompt_tokens"].as_u64(),
+		chat["prompt_ids"].as_array().map(|a| a.len() as u64),
+		"{answer}"
 	);
 
 	proxy.freeze();
