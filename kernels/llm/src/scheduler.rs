@@ -179,7 +179,12 @@ impl Scheduler {
 
 impl Drop for Scheduler {
 	fn drop(&mut self) {
-		self.shared.stop.store(true, Ordering::SeqCst);
+		{
+			// Under the queue's lock: the thread checks `stop` under it before it waits, so the
+			// wake-up below cannot fall between its check and its wait (and be lost).
+			let _q = self.shared.queue.lock().unwrap_or_else(|p| p.into_inner());
+			self.shared.stop.store(true, Ordering::SeqCst);
+		}
 		self.shared.wake.notify_all();
 		if let Some(t) = self.thread.take() {
 			let _ = t.join();
