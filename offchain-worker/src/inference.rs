@@ -85,7 +85,7 @@ pub fn generate(args: GenerateArgs) -> Result<(), String> {
 		Sequence::new(1, request, model.config.vocab_size, model.config.max_position_embeddings)
 			.map_err(|e| e.to_string())?;
 	let mut out = std::io::stdout().lock();
-	let mut printed = String::new();
+	let mut text = crate::api::Decoder::new(Vec::new());
 	let gen_start = Instant::now();
 	let mut first_token = None;
 	loop {
@@ -101,20 +101,12 @@ pub fn generate(args: GenerateArgs) -> Result<(), String> {
 				t.top.iter().map(|(id, lp)| format!("{:?} {lp:.4}", piece(*id))).collect();
 			eprintln!("{:>5} {:?} {:.4}  [{}]", t.id, piece(t.id), t.logprob, alts.join(", "));
 		}
-		// Print what the completion's text gained, holding back an incomplete UTF-8 sequence.
-		let text =
-			model.tokenizer.decode(&seq.completion_ids(), true).map_err(|e| e.to_string())?;
-		if !text.ends_with('\u{FFFD}') && text.starts_with(&printed) {
-			let _ = out.write_all(&text.as_bytes()[printed.len()..]);
-			let _ = out.flush();
-			printed = text;
-		}
+		// Print what the completion's text gained (an incomplete character waits for the next).
+		let (delta, _) = text.push(&model, seq.tokens.last().expect("a token per step").id);
+		let _ = out.write_all(delta.as_bytes());
+		let _ = out.flush();
 	}
-	let text = model.tokenizer.decode(&seq.completion_ids(), true).map_err(|e| e.to_string())?;
-	if text.starts_with(&printed) {
-		let _ = out.write_all(&text.as_bytes()[printed.len()..]);
-	}
-	let _ = writeln!(out);
+	let _ = writeln!(out, "{}", text.flush());
 	let elapsed = gen_start.elapsed();
 	let n = seq.tokens.len();
 	eprintln!(

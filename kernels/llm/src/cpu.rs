@@ -208,20 +208,29 @@ impl CpuModel {
 		}
 	}
 
+	/// `cos` and `sin` of every position's rotary angles (`pos · inv_freq`, in f32), computed once
+	/// per forward call for the queries and keys of every layer.
+	fn rope_table(&self, positions: &[usize]) -> Vec<(Vec<f32>, Vec<f32>)> {
+		positions
+			.iter()
+			.map(|&pos| {
+				self.inv_freq
+					.iter()
+					.map(|f| {
+						let angle = pos as f32 * f;
+						(angle.cos(), angle.sin())
+					})
+					.unzip()
+			})
+			.collect()
+	}
+
 	/// Rotary embedding of every head of every row, in place (transformers' `rotate_half`: the
 	/// first half of a head pairs with the second half).
-	fn rope(&self, x: &mut Array2<f32>, positions: &[usize]) {
+	fn rope(&self, x: &mut Array2<f32>, table: &[(Vec<f32>, Vec<f32>)]) {
 		let hd = self.config.head_dim;
 		let half = hd / 2;
-		for (mut row, &pos) in x.axis_iter_mut(Axis(0)).zip(positions) {
-			let (cos, sin): (Vec<f32>, Vec<f32>) = self
-				.inv_freq
-				.iter()
-				.map(|f| {
-					let angle = pos as f32 * f;
-					(angle.cos(), angle.sin())
-				})
-				.unzip();
+		for (mut row, (cos, sin)) in x.axis_iter_mut(Axis(0)).zip(table) {
 			for head in row.as_slice_mut().expect("rows are contiguous").chunks_exact_mut(hd) {
 				for i in 0..half {
 					let (a, b) = (head[i], head[i + half]);
@@ -289,6 +298,7 @@ impl Backend for CpuModel {
 			})
 			.collect();
 		let scale = 1.0 / (hd as f32).sqrt();
+		let rope = self.rope_table(&positions);
 		for (li, layer) in self.layers.iter().enumerate() {
 			let h = self.rms_norm(&x, &layer.input_norm);
 			let mut q = layer.q.apply(&h);
@@ -298,8 +308,8 @@ impl Backend for CpuModel {
 				self.head_norm(&mut q, qn);
 				self.head_norm(&mut k, kn);
 			}
-			self.rope(&mut q, &positions);
-			self.rope(&mut k, &positions);
+			self.rope(&mut q, &rope);
+			self.rope(&mut k, &rope);
 			let mut attn = Array2::<f32>::zeros((total, nh * hd));
 			for (si, step) in steps.iter().enumerate() {
 				let (start, n, base) = (starts[si], step.tokens.len(), bases[si]);

@@ -218,14 +218,12 @@ fn from_jinja(v: &JinjaValue) -> Value {
 			v.try_iter().map(|it| it.map(|x| from_jinja(&x)).collect()).unwrap_or_default(),
 		),
 		ValueKind::Map => {
-			let mut out = serde_json::Map::new();
 			let mut order = Vec::new();
 			if let Ok(keys) = v.try_iter() {
 				for k in keys {
 					let val = v.get_item(&k).unwrap_or_default();
 					let key = k.as_str().map(str::to_string).unwrap_or_else(|| k.to_string());
-					order.push((key.clone(), from_jinja(&val)));
-					out.insert(key, Value::Null);
+					order.push((key, from_jinja(&val)));
 				}
 			}
 			// serde_json's Map may sort its keys; keep the template's order in a side list.

@@ -137,16 +137,6 @@ impl Weights {
 		names.sort_unstable();
 		names
 	}
-
-	/// The storage dtype most tensors use (for messages and the backend's choice of precision).
-	pub fn dominant_dtype(&self) -> Option<StoredDtype> {
-		[StoredDtype::F32, StoredDtype::F16, StoredDtype::BF16]
-			.into_iter()
-			.map(|k| (self.tensors.values().filter(|t| t.stored == k).count(), k))
-			.filter(|c| c.0 > 0)
-			.max_by_key(|c| c.0)
-			.map(|c| c.1)
-	}
 }
 
 fn shard_files(dir: &Path, index: &Path) -> Result<Vec<PathBuf>, LoadError> {

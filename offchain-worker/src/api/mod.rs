@@ -518,8 +518,9 @@ async fn handle(
 	}
 }
 
-/// Turns completion ids into text as it becomes final, and finds stop strings.
-struct Decoder {
+/// Turns completion ids into text as it becomes final, and finds stop strings (the API's streams
+/// and `gonka-worker generate`).
+pub(crate) struct Decoder {
 	ids: Vec<u32>,
 	emitted: usize,
 	stop: Vec<String>,
@@ -528,12 +529,12 @@ struct Decoder {
 }
 
 impl Decoder {
-	fn new(stop: Vec<String>) -> Self {
+	pub(crate) fn new(stop: Vec<String>) -> Self {
 		Decoder { ids: Vec::new(), emitted: 0, stop, text: String::new() }
 	}
 
 	/// Adds a token; returns the new final text and whether a stop string ended the completion.
-	fn push(&mut self, model: &Model, id: u32) -> (String, bool) {
+	pub(crate) fn push(&mut self, model: &Model, id: u32) -> (String, bool) {
 		self.ids.push(id);
 		let full = model.tokenizer.decode(&self.ids, true).unwrap_or_default();
 		// The earliest stop string that is not wholly inside text already sent.
@@ -576,7 +577,7 @@ impl Decoder {
 	}
 
 	/// The rest of the text when the completion ended without a stop string.
-	fn flush(&mut self) -> String {
+	pub(crate) fn flush(&mut self) -> String {
 		let rest = self.text.get(self.emitted..).unwrap_or_default().to_string();
 		self.emitted = self.text.len();
 		rest
