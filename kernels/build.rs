@@ -8,26 +8,10 @@
 //! CUDA (no `libtorch_cuda.so`) links as before. Binaries of other crates (gonka-worker) need the
 //! same lines in their own build script (`cargo:rustc-link-arg-bins`).
 
-/// `at::cuda::getCurrentCUDABlasHandle()`, defined in libtorch_cuda.so since libtorch 1.x.
-const CUDA_SYMBOL: &str = "_ZN2at4cuda24getCurrentCUDABlasHandleEv";
+include!("torch_link.rs");
 
 fn main() {
 	println!("cargo:rerun-if-changed=build.rs");
-	println!("cargo:rerun-if-env-changed=DEP_TCH_LIBTORCH_LIB");
-	if std::env::var_os("CARGO_FEATURE_TORCH").is_none() {
-		return;
-	}
-	let Some(lib) = std::env::var_os("DEP_TCH_LIBTORCH_LIB") else {
-		println!("cargo:warning=torch feature: torch-sys did not report the libtorch directory");
-		return;
-	};
-	let lib = std::path::PathBuf::from(lib);
-	if !lib.join("libtorch_cuda.so").exists() {
-		return;
-	}
-	for kind in ["examples", "tests", "benches"] {
-		println!("cargo:rustc-link-arg-{kind}=-L{}", lib.display());
-		println!("cargo:rustc-link-arg-{kind}=-Wl,-rpath,{}", lib.display());
-		println!("cargo:rustc-link-arg-{kind}=-Wl,-u,{CUDA_SYMBOL}");
-	}
+	println!("cargo:rerun-if-changed=torch_link.rs");
+	link_libtorch_cuda(&["examples", "tests", "benches"]);
 }

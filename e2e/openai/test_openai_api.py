@@ -34,6 +34,20 @@ def worker_bin():
     return str(Path(target) / os.environ.get("GONKA_PROFILE", "testnet") / "gonka-worker")
 
 
+METRICS = {}
+
+
+def scrape(url):
+    """The samples of a Prometheus text exposition: {'name{labels}': value}."""
+    text = urllib.request.urlopen(url, timeout=5).read().decode()
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            out[name] = float(value)
+    return out
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -44,10 +58,12 @@ def free_port():
 def server(tmp_path_factory):
     keys = tmp_path_factory.mktemp("keys") / "api-keys"
     keys.write_text(f"# test developers\n{KEY}\n")
-    port = free_port()
+    port, metrics_port = free_port(), free_port()
+    METRICS["url"] = f"http://127.0.0.1:{metrics_port}/metrics"
     log = open(tmp_path_factory.mktemp("log") / "worker.log", "w+")
     proc = subprocess.Popen(
         [worker_bin(), "serve", "--model", str(FIXTURE), "--listen", f"127.0.0.1:{port}",
+         "--metrics-listen", f"127.0.0.1:{metrics_port}",
          "--api-keys", str(keys), "--max-batch", "8", "--max-queue", "64"],
         stdout=log, stderr=subprocess.STDOUT,
     )
@@ -264,9 +280,10 @@ def test_a_client_that_disconnects_frees_its_slot(tmp_path):
     # A server whose steps take 20 ms, so a 150-token generation is still running when the
     # client goes away.
     port = free_port()
+    metrics = f"http://127.0.0.1:{free_port()}"
     proc = subprocess.Popen(
         [worker_bin(), "serve", "--model", str(FIXTURE), "--listen", f"127.0.0.1:{port}",
-         "--test-step-delay-ms", "20"],
+         "--metrics-listen", metrics[len("http://"):], "--test-step-delay-ms", "20"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
@@ -293,6 +310,8 @@ def test_a_client_that_disconnects_frees_its_slot(tmp_path):
             while time.time() < deadline:
                 h = health(base)
                 if h["active"] == 0 and h["cancelled"] == 1:
+                    m = scrape(metrics + "/metrics")
+                    assert m['gonka_worker_inference_finished_total{reason="cancelled"}'] == 1, m
                     return
                 time.sleep(0.02)
             raise AssertionError(f"the abandoned generation still runs: {health(base)}")
@@ -300,3 +319,27 @@ def test_a_client_that_disconnects_frees_its_slot(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_metrics_count_requests_tokens_and_latency(client, server):
+    before = scrape(METRICS["url"])
+    r = client.chat.completions.create(model="qwen2", messages=chat0()["messages"], max_tokens=5, temperature=0)
+    with pytest.raises(openai.NotFoundError):
+        client.chat.completions.create(model="nope", messages=chat0()["messages"])
+    after = scrape(METRICS["url"])
+
+    def grew(name):
+        return after.get(name, 0) - before.get(name, 0)
+
+    assert grew('gonka_worker_inference_requests_total{endpoint="chat",status="200"}') == 1
+    assert grew('gonka_worker_inference_requests_total{endpoint="chat",status="404"}') == 1
+    assert grew("gonka_worker_inference_prompt_tokens_total") == r.usage.prompt_tokens
+    assert grew("gonka_worker_inference_completion_tokens_total") == r.usage.completion_tokens
+    assert grew(f'gonka_worker_inference_finished_total{{reason="{r.choices[0].finish_reason}"}}') == 1
+    assert grew("gonka_worker_inference_time_to_first_token_seconds_count") == 1
+    assert grew("gonka_worker_inference_request_duration_seconds_count") == 1
+    assert after["gonka_worker_inference_running"] == 0
+    # The public API port serves no metrics.
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(server + "/metrics", timeout=5)
+    assert e.value.code == 404

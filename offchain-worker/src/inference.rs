@@ -11,6 +11,66 @@ use gonka_llm::{
 	Backend, Model,
 };
 
+/// Which engine runs the model (`generate`, `serve`, `run --model`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct EngineArgs {
+	/// `reference`: the f32 CPU reference every validator can reproduce; `torch`: libtorch (a
+	/// build with `--features torch`), in bf16 on CUDA. Default: `torch` when this binary has it,
+	/// else `reference`.
+	#[arg(long, env = "GONKA_WORKER_LLM_BACKEND", value_parser = ["reference", "torch"])]
+	pub llm_backend: Option<String>,
+	/// The torch backend's device: `auto` (CUDA device 0 when libtorch sees one, else the CPU),
+	/// `cpu`, `cuda`, `cuda:N`.
+	#[arg(long, env = "GONKA_WORKER_LLM_DEVICE", default_value = "auto")]
+	pub llm_device: String,
+	/// The torch backend's matmul precision: `bf16`, `f16` or `f32`. Default: bf16 on CUDA, f32
+	/// on the CPU.
+	#[arg(long, env = "GONKA_WORKER_LLM_PRECISION", value_parser = ["bf16", "f16", "f32"])]
+	pub llm_precision: Option<String>,
+}
+
+impl EngineArgs {
+	/// Loads the model's weights onto the chosen backend; a setting this binary cannot honour is
+	/// an error that says what to do.
+	pub fn load(&self, model: &Model) -> Result<Box<dyn Backend>, String> {
+		let ctx = |e: gonka_llm::LoadError| format!("--model {}: {e}", model.dir.display());
+		let default = if cfg!(feature = "torch") { "torch" } else { "reference" };
+		match self.llm_backend.as_deref().unwrap_or(default) {
+			"reference" => {
+				if self.llm_precision.is_some() || self.llm_device != "auto" {
+					return Err("--llm-device and --llm-precision apply to --llm-backend torch; the reference backend is f32 on the CPU".into());
+				}
+				Ok(Box::new(model.load_cpu().map_err(ctx)?))
+			},
+			_ => self.load_torch(model, ctx),
+		}
+	}
+
+	#[cfg(feature = "torch")]
+	fn load_torch(
+		&self,
+		model: &Model,
+		ctx: impl Fn(gonka_llm::LoadError) -> String,
+	) -> Result<Box<dyn Backend>, String> {
+		use gonka_llm::torch::{Precision, TorchDevice};
+		let device = TorchDevice::parse(&self.llm_device).ok_or_else(|| {
+			format!("--llm-device {:?}: expected auto, cpu, cuda or cuda:N", self.llm_device)
+		})?;
+		let precision =
+			self.llm_precision.as_deref().map(|p| Precision::parse(p).expect("clap checked"));
+		Ok(Box::new(model.load_torch(device, precision).map_err(ctx)?))
+	}
+
+	#[cfg(not(feature = "torch"))]
+	fn load_torch(
+		&self,
+		_model: &Model,
+		_ctx: impl Fn(gonka_llm::LoadError) -> String,
+	) -> Result<Box<dyn Backend>, String> {
+		Err("--llm-backend torch: this gonka-worker was built without the `torch` feature; rebuild it with `cargo build -p gonka-worker --features torch` (libtorch 2.11.0, scripts/setup) or use --llm-backend reference".into())
+	}
+}
+
 /// `gonka-worker generate`.
 #[derive(clap::Args, Debug)]
 pub struct GenerateArgs {
@@ -45,6 +105,8 @@ pub struct GenerateArgs {
 	/// Print each token with its log-probability and this many alternatives (to stderr).
 	#[arg(long, default_value_t = 0)]
 	pub logprobs: usize,
+	#[command(flatten)]
+	pub engine: EngineArgs,
 }
 
 /// Runs `generate`.
@@ -52,8 +114,7 @@ pub fn generate(args: GenerateArgs) -> Result<(), String> {
 	let started = Instant::now();
 	let model =
 		Model::open(&args.model).map_err(|e| format!("--model {}: {e}", args.model.display()))?;
-	let mut backend =
-		model.load_cpu().map_err(|e| format!("--model {}: {e}", args.model.display()))?;
+	let mut backend = args.engine.load(&model)?;
 	let loaded = started.elapsed();
 	let prompt = if args.raw {
 		model.tokenizer.encode(&args.prompt, true)
@@ -89,7 +150,7 @@ pub fn generate(args: GenerateArgs) -> Result<(), String> {
 	let gen_start = Instant::now();
 	let mut first_token = None;
 	loop {
-		let advanced = step_all(&mut backend, &mut [&mut seq]).map_err(|e| e.to_string())?;
+		let advanced = step_all(backend.as_mut(), &mut [&mut seq]).map_err(|e| e.to_string())?;
 		if advanced == 0 {
 			break;
 		}
@@ -106,7 +167,7 @@ pub fn generate(args: GenerateArgs) -> Result<(), String> {
 		let _ = out.write_all(delta.as_bytes());
 		let _ = out.flush();
 	}
-	let _ = writeln!(out, "{}", text.flush());
+	let _ = writeln!(out, "{}", text.flush_with(&model));
 	let elapsed = gen_start.elapsed();
 	let n = seq.tokens.len();
 	eprintln!(
@@ -132,6 +193,13 @@ pub struct ServeArgs {
 	/// Where the API listens (`/v1/chat/completions`, `/v1/completions`, `/v1/models`).
 	#[arg(long, env = "GONKA_WORKER_API_LISTEN", default_value = "127.0.0.1:8000")]
 	pub listen: std::net::SocketAddr,
+	/// Where `/metrics` (Prometheus: requests, tokens, time to first token, queue) is served;
+	/// keep it private.
+	#[arg(long, env = "GONKA_WORKER_METRICS_LISTEN", default_value = "127.0.0.1:9616")]
+	pub metrics_listen: std::net::SocketAddr,
+	/// Serve no metrics.
+	#[arg(long, env = "GONKA_WORKER_NO_METRICS")]
+	pub no_metrics: bool,
 	#[command(flatten)]
 	pub api: ApiArgs,
 }
@@ -149,12 +217,18 @@ pub struct ApiArgs {
 	/// Requests that may wait for a batch slot; more are refused with 429.
 	#[arg(long, env = "GONKA_WORKER_MAX_QUEUE", default_value_t = 256)]
 	pub max_queue: usize,
+	/// Tokens one engine step may feed: a longer prompt is prefilled over several steps, so
+	/// streams already running keep their pace (chunked prefill).
+	#[arg(long, env = "GONKA_WORKER_MAX_STEP_TOKENS", default_value_t = gonka_llm::scheduler::DEFAULT_MAX_STEP_TOKENS)]
+	pub max_step_tokens: usize,
 	/// The largest request body, in bytes (more: 413).
 	#[arg(long, env = "GONKA_WORKER_MAX_REQUEST_BYTES", default_value_t = 1 << 20)]
 	pub max_request_bytes: usize,
 	/// Test only: pause this long after every generation step.
 	#[arg(long, hide = true, default_value_t = 0)]
 	pub test_step_delay_ms: u64,
+	#[command(flatten)]
+	pub engine: EngineArgs,
 }
 
 impl ApiArgs {
@@ -166,6 +240,12 @@ impl ApiArgs {
 	) -> Result<std::sync::Arc<crate::api::ApiState>, String> {
 		if self.max_batch == 0 || self.max_batch > 1024 {
 			return Err(format!("--max-batch {} is out of range: 1 to 1024", self.max_batch));
+		}
+		if self.max_step_tokens == 0 || self.max_step_tokens > 1 << 16 {
+			return Err(format!(
+				"--max-step-tokens {} is out of range: 1 to 65536",
+				self.max_step_tokens
+			));
 		}
 		if self.max_queue > 1 << 20 {
 			return Err(format!("--max-queue {} is out of range: 0 to 1048576", self.max_queue));
@@ -179,13 +259,13 @@ impl ApiArgs {
 		let keys = self.api_keys.as_deref().map(crate::api::ApiKeys::from_file).transpose()?;
 		let model =
 			Model::open(model_dir).map_err(|e| format!("--model {}: {e}", model_dir.display()))?;
-		let backend =
-			model.load_cpu().map_err(|e| format!("--model {}: {e}", model_dir.display()))?;
+		let backend = self.engine.load(&model)?;
 		let scheduler = gonka_llm::Scheduler::spawn(
-			Box::new(backend),
+			backend,
 			gonka_llm::SchedulerConfig {
 				max_batch: self.max_batch,
 				max_queue: self.max_queue,
+				max_step_tokens: self.max_step_tokens,
 				step_delay: std::time::Duration::from_millis(self.test_step_delay_ms),
 			},
 		);
@@ -221,6 +301,24 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
 	runtime.block_on(async move {
 		let listener = crate::api::bind(args.listen).await?;
 		let addr = listener.local_addr().map_err(|e| e.to_string())?;
+		if !args.no_metrics {
+			let m = tokio::net::TcpListener::bind(args.metrics_listen).await.map_err(|e| {
+				format!(
+					"cannot listen on {} for metrics: {e} (pick --metrics-listen or --no-metrics)",
+					args.metrics_listen
+				)
+			})?;
+			let at = m.local_addr().map_err(|e| e.to_string())?;
+			tracing::info!(target: "gonka::api", "metrics on http://{at}/metrics");
+			let metrics = state.metrics.clone();
+			tokio::spawn(async move {
+				if let Err(e) =
+					crate::api::serve_metrics(m, metrics, crate::shutdown_signal()).await
+				{
+					tracing::error!(target: "gonka::api", "metrics server: {e}");
+				}
+			});
+		}
 		tracing::info!(target: "gonka::api", "serving the OpenAI-compatible API on http://{addr}/v1");
 		crate::api::serve(listener, state, crate::api::default_limits(), crate::shutdown_signal())
 			.await

@@ -415,6 +415,7 @@ fn run(args: RunArgs) -> Result<(), String> {
 		},
 		stall_timeout: Duration::from_secs(args.stall_timeout_secs.max(1)),
 		startup_timeout: Duration::from_secs(args.startup_timeout_secs),
+		api_metrics: None,
 		cheat: match (
 			args.cheat_made_up_hits,
 			args.cheat_near_misses,
@@ -448,6 +449,7 @@ fn run(args: RunArgs) -> Result<(), String> {
 	}
 	// The inference API: the model is loaded and checked before anything else starts.
 	let api = args.model.as_deref().map(|dir| args.api.prepare(dir)).transpose()?;
+	let config = WorkerConfig { api_metrics: api.as_ref().map(|a| a.metrics.clone()), ..config };
 	runtime()?.block_on(async move {
 		let api = match api {
 			Some(state) => {

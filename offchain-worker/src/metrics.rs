@@ -65,6 +65,8 @@ pub struct Metrics {
 	pub connections_refused: IntCounter,
 	/// Always 1, labelled with the worker's version.
 	pub build_info: IntGaugeVec,
+	/// The inference API's metrics, rendered with these when `run` serves the API.
+	api: Option<std::sync::Arc<crate::api::metrics::ApiMetrics>>,
 }
 
 /// The outcome label of a proof fetch that failed, by its error.
@@ -234,7 +236,17 @@ impl Metrics {
 			),
 			build_info,
 			registry,
+			api: None,
 		}
+	}
+
+	/// Renders the inference API's metrics with these.
+	pub fn with_api(
+		mut self,
+		api: Option<std::sync::Arc<crate::api::metrics::ApiMetrics>>,
+	) -> Self {
+		self.api = api;
+		self
 	}
 
 	/// Counts a committed verdict.
@@ -249,12 +261,19 @@ impl Metrics {
 
 	/// The Prometheus text exposition.
 	pub fn render(&self) -> String {
-		let mut out = Vec::new();
-		TextEncoder::new()
-			.encode(&self.registry.gather(), &mut out)
-			.expect("the text encoder writes to memory; qed");
-		String::from_utf8(out).expect("the text format is UTF-8; qed")
+		match &self.api {
+			Some(api) => render_registries(&[&self.registry, api.registry()]),
+			None => render_registries(&[&self.registry]),
+		}
 	}
+}
+
+/// The text exposition of several registries (their names are disjoint).
+pub fn render_registries(registries: &[&Registry]) -> String {
+	let families: Vec<_> = registries.iter().flat_map(|r| r.gather()).collect();
+	let mut out = Vec::new();
+	TextEncoder::new().encode(&families, &mut out).expect("the text encoder writes to memory; qed");
+	String::from_utf8(out).expect("the text format is UTF-8; qed")
 }
 
 impl Default for Metrics {
@@ -352,8 +371,11 @@ mod tests {
 			.filter_map(|l| l.strip_prefix("| `gonka_worker_"))
 			.map(|l| format!("gonka_worker_{}", l.split('`').next().unwrap()))
 			.collect();
-		let exported: std::collections::BTreeSet<String> =
-			Metrics::DOCUMENTED.iter().map(|(n, ..)| n.to_string()).collect();
+		let exported: std::collections::BTreeSet<String> = Metrics::DOCUMENTED
+			.iter()
+			.chain(crate::api::metrics::ApiMetrics::DOCUMENTED)
+			.map(|(n, ..)| n.to_string())
+			.collect();
 		assert_eq!(listed, exported);
 	}
 
@@ -363,7 +385,8 @@ mod tests {
 		let dashboard = include_str!("../../deploy/grafana/gonka-worker.json");
 		let parsed: serde_json::Value = serde_json::from_str(dashboard).expect("valid JSON");
 		assert!(!parsed["panels"].as_array().unwrap().is_empty());
-		let exported = Metrics::default().render();
+		let api = std::sync::Arc::new(crate::api::metrics::ApiMetrics::new());
+		let exported = Metrics::default().with_api(Some(api)).render();
 		let mut queried = 0;
 		for (i, _) in dashboard.match_indices("gonka_worker_") {
 			let name: String = dashboard[i..]

@@ -215,6 +215,18 @@ async fn scenario(dir: &std::path::Path, rpc: &str, workers: &mut Vec<Proc>) -> 
 		chat["prompt_ids"].as_array().map(|a| a.len() as u64),
 		"{answer}"
 	);
+	// The API's metrics are on the worker's metrics port, with its own.
+	let completed = metric(
+		http,
+		port,
+		"gonka_worker_inference_requests_total{endpoint=\"chat\",status=\"200\"}",
+	)
+	.await;
+	assert_eq!(completed, Some(1.0));
+	assert_eq!(
+		metric(http, port, "gonka_worker_inference_completion_tokens_total").await,
+		answer["usage"]["completion_tokens"].as_f64()
+	);
 
 	proxy.freeze();
 	let frozen_at = metric(http, port, "gonka_worker_best_block").await.unwrap_or(0.0);

@@ -115,7 +115,12 @@ impl CpuModel {
 				b: if bias { Some(vector(w.take(&format!("{name}.bias"), &[out])?)) } else { None },
 			})
 		};
-		let embed = matrix(w.take("model.embed_tokens.weight", &[c.vocab_size, h])?);
+		let embed_raw = w.take_raw("model.embed_tokens.weight", &[c.vocab_size, h])?;
+		let lm_head = w
+			.take_lm_head(c, &embed_raw)?
+			.map(|t| Array2::from_shape_vec((c.vocab_size, h), t.to_f32()).expect("shape checked"));
+		let embed = Array2::from_shape_vec((c.vocab_size, h), embed_raw.to_f32())
+			.expect("shape checked by Weights::take_raw");
 		let mut layers = Vec::with_capacity(c.num_layers);
 		for i in 0..c.num_layers {
 			let p = format!("model.layers.{i}");
@@ -143,44 +148,7 @@ impl CpuModel {
 			});
 		}
 		let norm = vector(w.take("model.norm.weight", &[h])?);
-		let lm_head = if c.tie_word_embeddings {
-			// Some tied checkpoints store the copy anyway; it must equal the embeddings to be ignored.
-			if w.contains("lm_head.weight") {
-				let copy = matrix(w.take("lm_head.weight", &[c.vocab_size, h])?);
-				if copy != embed {
-					return Err(LoadError::Tensor {
-						name: "lm_head.weight".into(),
-						problem: "differs from model.embed_tokens.weight although config.json says tie_word_embeddings".into(),
-					});
-				}
-			}
-			None
-		} else {
-			Some(matrix(w.take("lm_head.weight", &[c.vocab_size, h]).map_err(|e| match e {
-				LoadError::Tensor { name, .. } => LoadError::Tensor {
-					name,
-					problem: "is missing; config.json says tie_word_embeddings is false (set it true if the output projection is the embedding matrix)".into(),
-				},
-				other => other,
-			})?))
-		};
-		// Rotary caches are computed, never loaded.
-		let left: Vec<String> = w
-			.remaining()
-			.into_iter()
-			.filter(|n| !n.ends_with("rotary_emb.inv_freq"))
-			.map(str::to_string)
-			.collect();
-		if !left.is_empty() {
-			return Err(LoadError::Tensor {
-				name: left[0].clone(),
-				problem: format!(
-					"is not used by {} ({} unused tensors in all); this checkpoint is not the architecture config.json names",
-					config.architecture.class_name(),
-					left.len()
-				),
-			});
-		}
+		w.finish(c)?;
 		let inv_freq = config.inv_freq();
 		Ok(CpuModel { config, embed, layers, norm, lm_head, inv_freq, cache: HashMap::new() })
 	}

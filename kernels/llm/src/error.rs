@@ -35,6 +35,10 @@ pub enum LoadError {
 	/// `tokenizer.json` cannot be loaded by the tokenizers library.
 	#[error("tokenizer.json: {0}")]
 	Tokenizer(String),
+	/// The backend's device cannot take the model (no such CUDA device, out of memory while
+	/// uploading the weights).
+	#[error("device: {0}")]
+	Device(String),
 	/// The chat template does not compile.
 	#[error("chat template ({source_file}): {why}")]
 	Template { source_file: &'static str, why: String },

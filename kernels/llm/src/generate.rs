@@ -116,6 +116,30 @@ impl Sequence {
 		Some(Step { seq: self.id, tokens: &self.ids[self.fed..], all_logits: false })
 	}
 
+	/// The next step with at most `budget` tokens (at least 1): a prompt longer than that is fed
+	/// in chunks (chunked prefill), each but the last followed by [`Sequence::fed_chunk`] instead
+	/// of [`Sequence::advance`].
+	pub fn step_within(&self, budget: usize) -> Option<Step<'_>> {
+		let step = self.step()?;
+		let n = step.tokens.len().min(budget.max(1));
+		Some(Step { tokens: &step.tokens[..n], ..step })
+	}
+
+	/// Ids given to the backend but not yet fed.
+	pub fn pending(&self) -> usize {
+		if self.finished.is_some() {
+			0
+		} else {
+			self.ids.len() - self.fed
+		}
+	}
+
+	/// Records that a chunk of `n` prompt ids was fed, short of the last one (no token is sampled).
+	pub fn fed_chunk(&mut self, n: usize) {
+		debug_assert!(self.fed + n < self.ids.len(), "the last chunk is followed by advance");
+		self.fed += n;
+	}
+
 	/// Takes the logits of the last fed position and picks the next token.
 	pub fn advance(&mut self, logits: &[f32]) -> &Token {
 		self.fed = self.ids.len();

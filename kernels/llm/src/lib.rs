@@ -4,7 +4,8 @@
 //!   ([`ModelConfig`]: Llama, Qwen2, Qwen3), the safetensors files ([`weights`]), `tokenizer.json`
 //!   and the chat template ([`ChatTokenizer`]), `generation_config.json`.
 //! * [`Backend`]: the one trait of forward passes over batches of sequences; [`CpuModel`] is the
-//!   f32 reference every validator can reproduce.
+//!   f32 reference every validator can reproduce; `torch::TorchModel` (feature `torch`) runs it
+//!   on libtorch, in bf16 on CUDA.
 //! * [`sampling`]: deterministic sampling from `(seed, request_id, position)` and the check a
 //!   validator runs on each sampled token; [`generate`]: generation and teacher-forced scoring.
 //!
@@ -19,6 +20,8 @@ pub mod model;
 pub mod sampling;
 pub mod scheduler;
 pub mod tokenizer;
+#[cfg(feature = "torch")]
+pub mod torch;
 pub mod weights;
 
 pub use backend::{Backend, Logits, SeqId, Step};

@@ -70,6 +70,26 @@ impl Model {
 	pub fn load_cpu(&self) -> Result<CpuModel, LoadError> {
 		CpuModel::new(self.config.clone(), Weights::from_dir(&self.dir)?)
 	}
+
+	/// The libtorch backend of this model on `device`, in its default precision (bf16 on CUDA, f32
+	/// on the CPU) or the one given.
+	#[cfg(feature = "torch")]
+	pub fn load_torch(
+		&self,
+		device: crate::torch::TorchDevice,
+		precision: Option<crate::torch::Precision>,
+	) -> Result<crate::torch::TorchModel, LoadError> {
+		let weights = Weights::from_dir(&self.dir)?;
+		match precision {
+			None => crate::torch::TorchModel::new(self.config.clone(), weights, device),
+			Some(p) => crate::torch::TorchModel::with_precision(
+				self.config.clone(),
+				weights,
+				device.resolve()?,
+				p,
+			),
+		}
+	}
 }
 
 fn generation_defaults(dir: &Path) -> Result<GenerationDefaults, LoadError> {

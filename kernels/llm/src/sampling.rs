@@ -225,12 +225,12 @@ pub fn log_softmax(logits: &[f32]) -> Vec<f32> {
 /// The `k` most likely tokens and their log-probabilities, most likely first (lowest id first on
 /// a tie).
 pub fn top_logprobs(logprobs: &[f32], k: usize) -> Vec<(u32, f32)> {
-	let mut all: Vec<(u32, f32)> =
-		logprobs.iter().enumerate().map(|(i, &l)| (i as u32, l)).collect();
-	let k = k.min(all.len());
+	let k = k.min(logprobs.len());
 	if k == 0 {
 		return Vec::new();
 	}
+	let mut all: Vec<(u32, f32)> =
+		logprobs.iter().enumerate().map(|(i, &l)| (i as u32, l)).collect();
 	all.select_nth_unstable_by(k - 1, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
 	all.truncate(k);
 	all.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));

@@ -49,14 +49,26 @@ pub struct SchedulerConfig {
 	pub max_batch: usize,
 	/// Requests waiting beyond those; more are refused.
 	pub max_queue: usize,
+	/// Tokens one step may feed (chunked prefill): every decoding sequence's one token, then
+	/// prompts in arrival order up to this many in all, so a long prompt is prefilled over several
+	/// steps and never stalls the streams already running. At least 1.
+	pub max_step_tokens: usize,
 	/// A pause after every step: zero, except in tests that need a slow generation (a client
 	/// disconnecting mid-stream).
 	pub step_delay: std::time::Duration,
 }
 
+/// The default token budget of a step.
+pub const DEFAULT_MAX_STEP_TOKENS: usize = 512;
+
 impl Default for SchedulerConfig {
 	fn default() -> Self {
-		SchedulerConfig { max_batch: 32, max_queue: 256, step_delay: std::time::Duration::ZERO }
+		SchedulerConfig {
+			max_batch: 32,
+			max_queue: 256,
+			max_step_tokens: DEFAULT_MAX_STEP_TOKENS,
+			step_delay: std::time::Duration::ZERO,
+		}
 	}
 }
 
@@ -117,7 +129,11 @@ impl Scheduler {
 			wake: Condvar::new(),
 			stop: AtomicBool::new(false),
 			stats: SchedulerStats::default(),
-			config: SchedulerConfig { max_batch: config.max_batch.max(1), ..config },
+			config: SchedulerConfig {
+				max_batch: config.max_batch.max(1),
+				max_step_tokens: config.max_step_tokens.max(1),
+				..config
+			},
 		});
 		let backend_name = backend.name();
 		let (vocab, context) =
@@ -252,7 +268,30 @@ fn run(mut backend: Box<dyn Backend>, shared: Arc<Shared>) {
 		if active.is_empty() {
 			continue;
 		}
-		let steps: Vec<_> = active.iter().filter_map(|a| a.seq.step()).collect();
+		// This step's share of every sequence: decoding ones first (one token each, whatever the
+		// budget: a running stream is never starved), then prompts in arrival order within what
+		// is left of it.
+		let mut budget = shared.config.max_step_tokens;
+		let mut share = vec![0usize; active.len()];
+		for (i, a) in active.iter().enumerate() {
+			if a.seq.pending() == 1 {
+				share[i] = 1;
+				budget = budget.saturating_sub(1);
+			}
+		}
+		for (i, a) in active.iter().enumerate() {
+			let pending = a.seq.pending();
+			if pending > 1 && budget > 0 {
+				share[i] = pending.min(budget);
+				budget -= share[i];
+			}
+		}
+		let steps: Vec<_> = active
+			.iter()
+			.zip(&share)
+			.filter(|(_, &n)| n > 0)
+			.filter_map(|(a, &n)| a.seq.step_within(n))
+			.collect();
 		let result = backend.forward(&steps);
 		stats.steps.fetch_add(1, Ordering::Relaxed);
 		if !shared.config.step_delay.is_zero() {
@@ -268,7 +307,19 @@ fn run(mut backend: Box<dyn Backend>, shared: Arc<Shared>) {
 			},
 			Ok(logits) => {
 				let mut keep = Vec::with_capacity(active.len());
-				for (mut a, l) in active.drain(..).zip(logits) {
+				let mut logits = logits.into_iter();
+				for (mut a, n) in active.drain(..).zip(share) {
+					if n == 0 {
+						keep.push(a);
+						continue;
+					}
+					let l = logits.next().expect("one logits per step");
+					if n < a.seq.pending() {
+						// A prefill chunk short of the prompt's end: nothing to sample yet.
+						a.seq.fed_chunk(n);
+						keep.push(a);
+						continue;
+					}
 					let token = a.seq.advance(l.last()).clone();
 					stats.generated_tokens.fetch_add(1, Ordering::Relaxed);
 					let listening = (a.sink)(Event::Token(token));
@@ -310,6 +361,14 @@ mod tests {
 		batches: Arc<Mutex<Vec<usize>>>,
 		fail: Arc<AtomicBool>,
 		delay: Duration,
+		/// Record tokens per step instead of sequences per step.
+		count_tokens: bool,
+	}
+
+	impl Counting {
+		fn counting_tokens(self) -> Self {
+			Counting { count_tokens: true, ..self }
+		}
 	}
 
 	impl Backend for Counting {
@@ -324,7 +383,12 @@ mod tests {
 			if self.fail.load(Ordering::SeqCst) {
 				return Err(EngineError::Backend("device lost".into()));
 			}
-			self.batches.lock().unwrap().push(steps.len());
+			let n = if self.count_tokens {
+				steps.iter().map(|s| s.tokens.len()).sum()
+			} else {
+				steps.len()
+			};
+			self.batches.lock().unwrap().push(n);
 			Ok(steps
 				.iter()
 				.map(|s| {
@@ -393,6 +457,7 @@ mod tests {
 			batches: batches.clone(),
 			fail: fail.clone(),
 			delay,
+			count_tokens: false,
 		};
 		(Scheduler::spawn(Box::new(backend), cfg), batches, fail)
 	}
@@ -418,6 +483,42 @@ mod tests {
 		}
 		assert!(batches.lock().unwrap().iter().any(|&b| b > 1), "requests were batched");
 		assert_eq!(s.stats().completed.load(Ordering::SeqCst), 8);
+	}
+
+	/// A long prompt is prefilled in chunks of the step budget while a running stream keeps
+	/// getting a token every step; its completion is what one prefill gives.
+	#[test]
+	fn long_prompts_are_prefilled_in_chunks_beside_running_streams() {
+		let tokens = Arc::new(Mutex::new(Vec::new()));
+		let backend = Counting {
+			config: config(),
+			lens: HashMap::new(),
+			batches: tokens.clone(),
+			fail: Arc::new(AtomicBool::new(false)),
+			delay: Duration::from_millis(2),
+			count_tokens: false,
+		}
+		.counting_tokens();
+		let s = Scheduler::spawn(
+			Box::new(backend),
+			SchedulerConfig { max_step_tokens: 8, ..Default::default() },
+		);
+		let (sink, short) = channel_sink();
+		s.submit(request(0, 30), sink).unwrap();
+		assert!(matches!(
+			short.recv_timeout(Duration::from_secs(5)).unwrap(),
+			Event::Started { .. }
+		));
+		let (sink, long) = channel_sink();
+		let prompt: Vec<u32> = (0..40).collect();
+		s.submit(Request { prompt, ..request(0, 3) }, sink).unwrap();
+		assert_eq!(collect(&long), (vec![40, 41, 42], Event::Finished(FinishReason::Length)));
+		let (got, _) = collect(&short);
+		assert_eq!(got.len(), 30, "the short stream finished too");
+		let steps = tokens.lock().unwrap().clone();
+		assert!(steps.iter().all(|&n| n <= 8), "no step over the budget: {steps:?}");
+		// 40 prompt tokens in steps of at most 7 beside the stream's token: at least six steps.
+		assert!(steps.iter().filter(|&&n| n > 2).count() >= 5, "{steps:?}");
 	}
 
 	#[test]

@@ -1,6 +1,8 @@
 //! The checkpoint's tensors: `model.safetensors`, or the shards named by
 //! `model.safetensors.index.json`, in f32, f16 or bf16, read through a memory map and handed out
-//! as f32 (exactly: both half formats widen to f32 without rounding).
+//! as f32 (exactly: both half formats widen to f32 without rounding) or as stored (the torch
+//! backend uploads the bytes and casts on the device, so a bf16 checkpoint never takes f32 room in
+//! host memory).
 
 use std::{
 	collections::HashMap,
@@ -11,7 +13,10 @@ use std::{
 use safetensors::{tensor::Dtype, SafeTensors};
 use serde_json::Value;
 
-use crate::{config::read_json, error::LoadError};
+use crate::{
+	config::{read_json, ModelConfig},
+	error::LoadError,
+};
 
 /// The storage type of a tensor in the files.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,10 +34,38 @@ pub struct Tensor {
 	pub stored: StoredDtype,
 }
 
+/// One tensor as stored: little-endian bytes of `stored`, row-major.
+#[derive(Clone, Debug)]
+pub struct RawTensor {
+	pub shape: Vec<usize>,
+	pub stored: StoredDtype,
+	pub bytes: Vec<u8>,
+}
+
+impl RawTensor {
+	/// The values widened to f32 (exact for all three types).
+	pub fn to_f32(&self) -> Vec<f32> {
+		let b = &self.bytes;
+		match self.stored {
+			StoredDtype::F32 => {
+				b.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
+			},
+			StoredDtype::F16 => b
+				.chunks_exact(2)
+				.map(|b| half::f16::from_bits(u16::from_le_bytes([b[0], b[1]])).to_f32())
+				.collect(),
+			StoredDtype::BF16 => b
+				.chunks_exact(2)
+				.map(|b| half::bf16::from_bits(u16::from_le_bytes([b[0], b[1]])).to_f32())
+				.collect(),
+		}
+	}
+}
+
 /// Every tensor of a checkpoint by name.
 #[derive(Debug, Default)]
 pub struct Weights {
-	tensors: HashMap<String, Tensor>,
+	tensors: HashMap<String, RawTensor>,
 	/// The files they came from, in order (for hashing and messages).
 	pub files: Vec<PathBuf>,
 }
@@ -85,23 +118,9 @@ impl Weights {
 					})
 				},
 			};
-			let bytes = view.data();
-			let data: Vec<f32> = match stored {
-				StoredDtype::F32 => bytes
-					.chunks_exact(4)
-					.map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-					.collect(),
-				StoredDtype::F16 => bytes
-					.chunks_exact(2)
-					.map(|b| half::f16::from_bits(u16::from_le_bytes([b[0], b[1]])).to_f32())
-					.collect(),
-				StoredDtype::BF16 => bytes
-					.chunks_exact(2)
-					.map(|b| half::bf16::from_bits(u16::from_le_bytes([b[0], b[1]])).to_f32())
-					.collect(),
-			};
+			let bytes = view.data().to_vec();
 			let shape = view.shape().to_vec();
-			if self.tensors.insert(name.clone(), Tensor { shape, data, stored }).is_some() {
+			if self.tensors.insert(name.clone(), RawTensor { shape, stored, bytes }).is_some() {
 				return Err(LoadError::Tensor {
 					name,
 					problem: format!("appears twice (again in {})", path.display()),
@@ -111,8 +130,14 @@ impl Weights {
 		Ok(())
 	}
 
-	/// Takes a tensor out, checking its shape.
+	/// Takes a tensor out, checking its shape, widened to f32.
 	pub fn take(&mut self, name: &str, shape: &[usize]) -> Result<Tensor, LoadError> {
+		let t = self.take_raw(name, shape)?;
+		Ok(Tensor { data: t.to_f32(), shape: t.shape, stored: t.stored })
+	}
+
+	/// Takes a tensor out as stored, checking its shape.
+	pub fn take_raw(&mut self, name: &str, shape: &[usize]) -> Result<RawTensor, LoadError> {
 		let t = self.tensors.remove(name).ok_or_else(|| LoadError::Tensor {
 			name: name.into(),
 			problem: "is missing from the checkpoint".into(),
@@ -136,6 +161,53 @@ impl Weights {
 		let mut names: Vec<&str> = self.tensors.keys().map(String::as_str).collect();
 		names.sort_unstable();
 		names
+	}
+	/// The output projection: `lm_head.weight`, or `None` when config.json ties it to the
+	/// embeddings. Some tied checkpoints store the copy anyway; it must then equal `embed`.
+	pub fn take_lm_head(
+		&mut self,
+		config: &ModelConfig,
+		embed: &RawTensor,
+	) -> Result<Option<RawTensor>, LoadError> {
+		let shape = [config.vocab_size, config.hidden_size];
+		if config.tie_word_embeddings {
+			if self.contains("lm_head.weight") {
+				let copy = self.take_raw("lm_head.weight", &shape)?;
+				if copy.to_f32() != embed.to_f32() {
+					return Err(LoadError::Tensor {
+						name: "lm_head.weight".into(),
+						problem: "differs from model.embed_tokens.weight although config.json says tie_word_embeddings".into(),
+					});
+				}
+			}
+			return Ok(None);
+		}
+		self.take_raw("lm_head.weight", &shape).map(Some).map_err(|e| match e {
+			LoadError::Tensor { name, .. } => LoadError::Tensor {
+				name,
+				problem: "is missing; config.json says tie_word_embeddings is false (set it true if the output projection is the embedding matrix)".into(),
+			},
+			other => other,
+		})
+	}
+
+	/// After a backend took every tensor it needs: refuses a checkpoint with tensors left over
+	/// (rotary caches, which are computed, excepted) — it is not the architecture config.json
+	/// names.
+	pub fn finish(&self, config: &ModelConfig) -> Result<(), LoadError> {
+		let left: Vec<&str> =
+			self.remaining().into_iter().filter(|n| !n.ends_with("rotary_emb.inv_freq")).collect();
+		match left.first() {
+			None => Ok(()),
+			Some(first) => Err(LoadError::Tensor {
+				name: first.to_string(),
+				problem: format!(
+					"is not used by {} ({} unused tensors in all); this checkpoint is not the architecture config.json names",
+					config.architecture.class_name(),
+					left.len()
+				),
+			}),
+		}
 	}
 }
 

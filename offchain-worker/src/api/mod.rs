@@ -23,6 +23,7 @@
 //! completion (on this standalone server the request id is zero; on the network it is the
 //! chain's). Parameters a request leaves out come from the model's generation_config.json.
 
+pub mod metrics;
 pub mod request;
 
 use std::{
@@ -182,6 +183,8 @@ pub struct ApiState {
 	/// `None`: open (a local try).
 	pub keys: Option<ApiKeys>,
 	pub max_request_bytes: usize,
+	/// Served on the metrics port, never here.
+	pub metrics: Arc<metrics::ApiMetrics>,
 	created: u64,
 	next: AtomicU64,
 }
@@ -194,11 +197,13 @@ impl ApiState {
 		keys: Option<ApiKeys>,
 		max_request_bytes: usize,
 	) -> Self {
+		let metrics = Arc::new(metrics::ApiMetrics::new().watch(scheduler.clone()));
 		ApiState {
 			model,
 			scheduler,
 			keys,
 			max_request_bytes,
+			metrics,
 			created: unix_now(),
 			next: AtomicU64::new(0),
 		}
@@ -274,6 +279,27 @@ pub async fn serve(
 	shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
 	serve_router(listener, router(state), &limits, None, "inference API", shutdown).await
+}
+
+/// Serves the API's metrics alone as `GET /metrics` (`serve`; `run` serves them with the
+/// worker's) until `shutdown` resolves.
+pub async fn serve_metrics(
+	listener: tokio::net::TcpListener,
+	metrics: Arc<metrics::ApiMetrics>,
+	shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+	let app = Router::new().route(
+		"/metrics",
+		get(move || {
+			let m = metrics.clone();
+			async move { ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], m.render()) }
+		}),
+	);
+	let limits = ServerLimits {
+		shutdown_grace: std::time::Duration::from_secs(1),
+		..ServerLimits::default()
+	};
+	serve_router(listener, app, &limits, None, "metrics server", shutdown).await
 }
 
 /// Binds the API's address with an operator-readable error.
@@ -386,7 +412,11 @@ async fn health(State(state): State<Arc<ApiState>>) -> Response {
 }
 
 async fn chat(State(state): State<Arc<ApiState>>, headers: HeaderMap, body: Body) -> Response {
-	handle(state, headers, body, Kind::Chat).await.unwrap_or_else(IntoResponse::into_response)
+	let metrics = state.metrics.clone();
+	let r =
+		handle(state, headers, body, Kind::Chat).await.unwrap_or_else(IntoResponse::into_response);
+	metrics.requests.with_label_values(&["chat", r.status().as_str()]).inc();
+	r
 }
 
 async fn completions(
@@ -394,7 +424,12 @@ async fn completions(
 	headers: HeaderMap,
 	body: Body,
 ) -> Response {
-	handle(state, headers, body, Kind::Completion).await.unwrap_or_else(IntoResponse::into_response)
+	let metrics = state.metrics.clone();
+	let r = handle(state, headers, body, Kind::Completion)
+		.await
+		.unwrap_or_else(IntoResponse::into_response);
+	metrics.requests.with_label_values(&["completions", r.status().as_str()]).inc();
+	r
 }
 
 /// A request accepted by the scheduler: its events and what the response needs.
@@ -409,6 +444,7 @@ struct Job {
 	events: mpsc::UnboundedReceiver<Event>,
 	decoder: Decoder,
 	fingerprint: String,
+	timer: metrics::RequestTimer,
 }
 
 async fn handle(
@@ -510,6 +546,7 @@ async fn handle(
 		events: rx,
 		decoder: Decoder::new(parsed.stop.clone()),
 		fingerprint: format!("gonka-{}", state.scheduler.backend_name().replace(' ', "-")),
+		timer: metrics::RequestTimer::start(state.metrics.clone(), prompt.len()),
 	};
 	if parsed.stream {
 		Ok(stream(state, job))
@@ -520,27 +557,62 @@ async fn handle(
 
 /// Turns completion ids into text as it becomes final, and finds stop strings (the API's streams
 /// and `gonka-worker generate`).
+///
+/// Decoding is incremental, as inference servers do it: each token's text is the difference
+/// between decoding a short window ending with it and the same window without it (the window
+/// starts at the previous token that completed text, so a SentencePiece leading space or a
+/// byte-level character split over tokens comes out right). The cost per token is that of the
+/// window, not of the completion so far. A token that leaves a character incomplete waits for the
+/// next.
 pub(crate) struct Decoder {
 	ids: Vec<u32>,
+	/// The window: ids from `prefix` on are decoded; those before `read` were already turned into
+	/// text.
+	prefix: usize,
+	read: usize,
+	/// Bytes of `text` sent to the client.
 	emitted: usize,
 	stop: Vec<String>,
-	/// The whole decoded text, cut at a stop string once one is found.
+	/// The completion's text so far, cut at a stop string once one is found.
 	text: String,
 }
 
 impl Decoder {
 	pub(crate) fn new(stop: Vec<String>) -> Self {
-		Decoder { ids: Vec::new(), emitted: 0, stop, text: String::new() }
+		Decoder { ids: Vec::new(), prefix: 0, read: 0, emitted: 0, stop, text: String::new() }
+	}
+
+	/// Text of the tokens since `read`, when it is whole (no incomplete character at its end).
+	fn advance_text(&mut self, model: &Model) {
+		let decode = |ids: &[u32]| model.tokenizer.decode(ids, true).unwrap_or_default();
+		let before = decode(&self.ids[self.prefix..self.read]);
+		let after = decode(&self.ids[self.prefix..]);
+		if after.ends_with('\u{FFFD}') || after.len() <= before.len() {
+			// Incomplete, or nothing visible yet (a special token skipped): wait.
+			if after.len() <= before.len() && !after.ends_with('\u{FFFD}') {
+				self.read = self.ids.len();
+			}
+			return;
+		}
+		match after.strip_prefix(before.as_str()) {
+			Some(new) => self.text.push_str(new),
+			// A decoder that rewrote the window's start (not seen with the supported tokenizers):
+			// decode the whole completion once instead.
+			None => self.text = decode(&self.ids),
+		}
+		self.prefix = self.read;
+		self.read = self.ids.len();
 	}
 
 	/// Adds a token; returns the new final text and whether a stop string ended the completion.
 	pub(crate) fn push(&mut self, model: &Model, id: u32) -> (String, bool) {
 		self.ids.push(id);
-		let full = model.tokenizer.decode(&self.ids, true).unwrap_or_default();
+		self.advance_text(model);
+		let full = &self.text;
 		// The earliest stop string that is not wholly inside text already sent.
 		let search_from =
 			self.emitted.saturating_sub(self.stop.iter().map(String::len).max().unwrap_or(0));
-		let search_from = floor_boundary(&full, search_from);
+		let search_from = floor_boundary(full, search_from);
 		let hit = self
 			.stop
 			.iter()
@@ -549,35 +621,39 @@ impl Decoder {
 		if let Some(at) = hit {
 			let at = at.max(self.emitted);
 			let delta = full.get(self.emitted..at).unwrap_or_default().to_string();
-			self.text = full[..at].to_string();
+			self.text.truncate(at);
 			self.emitted = at;
 			return (delta, true);
 		}
-		// Hold back an incomplete character and any suffix that could begin a stop string.
-		let mut end = full.len();
-		if full.ends_with('\u{FFFD}') {
-			end -= '\u{FFFD}'.len_utf8();
-		}
+		// Hold back any suffix that could begin a stop string.
 		let held = self
 			.stop
 			.iter()
 			.filter_map(|s| {
-				(1..s.len())
-					.rev()
-					.find(|&k| s.is_char_boundary(k) && full[..end].ends_with(&s[..k]))
+				(1..s.len()).rev().find(|&k| s.is_char_boundary(k) && full.ends_with(&s[..k]))
 			})
 			.max()
 			.unwrap_or(0);
-		end -= held;
-		let end = floor_boundary(&full, end.max(self.emitted));
+		let end = floor_boundary(full, (full.len() - held).max(self.emitted));
 		let delta = full.get(self.emitted..end).unwrap_or_default().to_string();
 		self.emitted = end.max(self.emitted);
-		self.text = full;
 		(delta, false)
 	}
 
-	/// The rest of the text when the completion ended without a stop string.
-	pub(crate) fn flush(&mut self) -> String {
+	/// The rest of the text when the completion ended without a stop string (an incomplete
+	/// character at the very end comes out as U+FFFD, as a full decode gives it).
+	pub(crate) fn flush_with(&mut self, model: &Model) -> String {
+		if self.read < self.ids.len() {
+			let decode = |ids: &[u32]| model.tokenizer.decode(ids, true).unwrap_or_default();
+			let before = decode(&self.ids[self.prefix..self.read]);
+			let after = decode(&self.ids[self.prefix..]);
+			match after.strip_prefix(before.as_str()) {
+				Some(new) => self.text.push_str(new),
+				None => self.text = decode(&self.ids),
+			}
+			self.prefix = self.read;
+			self.read = self.ids.len();
+		}
 		let rest = self.text.get(self.emitted..).unwrap_or_default().to_string();
 		self.emitted = self.text.len();
 		rest
@@ -657,6 +733,7 @@ async fn complete(state: Arc<ApiState>, mut job: Job) -> Result<Response, ApiErr
 		match job.events.recv().await {
 			Some(Event::Started { .. }) => {},
 			Some(Event::Token(t)) => {
+				job.timer.token();
 				let (delta, stopped) = job.decoder.push(model, t.id);
 				text.push_str(&delta);
 				tokens.push(t);
@@ -665,13 +742,20 @@ async fn complete(state: Arc<ApiState>, mut job: Job) -> Result<Response, ApiErr
 				}
 			},
 			Some(Event::Finished(reason)) => {
-				text.push_str(&job.decoder.flush());
+				text.push_str(&job.decoder.flush_with(model));
 				break reason;
 			},
-			Some(Event::Failed(e)) => return Err(engine_error(&e)),
-			None => return Err(engine_error(&EngineError::Backend("the engine stopped".into()))),
+			Some(Event::Failed(e)) => {
+				job.timer.end("error");
+				return Err(engine_error(&e));
+			},
+			None => {
+				job.timer.end("error");
+				return Err(engine_error(&EngineError::Backend("the engine stopped".into())));
+			},
 		}
 	};
+	job.timer.end(finish.as_str());
 	// Dropping the receiver cancels the generation (after a stop string).
 	drop(job.events);
 	let logprobs = job.logprobs.map(|_| match job.kind {
@@ -783,6 +867,7 @@ impl Streaming {
 					match event {
 						Some(Event::Started { .. }) => continue,
 						Some(Event::Token(t)) => {
+							self.job.timer.token();
 							let (delta, stopped) = self.job.decoder.push(&self.state.model, t.id);
 							text.push_str(&delta);
 							tokens.push(t);
@@ -792,14 +877,16 @@ impl Streaming {
 							}
 						},
 						Some(Event::Finished(reason)) => {
-							text.push_str(&self.job.decoder.flush());
+							text.push_str(&self.job.decoder.flush_with(&self.state.model));
 							return Some(self.finish(text, tokens, reason));
 						},
 						Some(Event::Failed(e)) => {
+							self.job.timer.end("error");
 							self.stage = Stage::Done;
 							return Some(vec![engine_error(&e).body().to_string()]);
 						},
 						None => {
+							self.job.timer.end("error");
 							self.stage = Stage::Done;
 							return Some(vec![engine_error(&EngineError::Backend(
 								"the engine stopped".into(),
@@ -831,6 +918,7 @@ impl Streaming {
 	fn finish(&mut self, text: String, tokens: Vec<Token>, reason: FinishReason) -> Vec<String> {
 		// Stop listening: a stop string cancels the rest of the generation.
 		self.job.events.close();
+		self.job.timer.end(reason.as_str());
 		let mut out = Vec::new();
 		if !text.is_empty() || (!tokens.is_empty() && self.job.logprobs.is_some()) {
 			out.push(self.delta(text, &tokens, None).to_string());
@@ -883,7 +971,7 @@ mod tests {
 				return (deltas, true, String::new());
 			}
 		}
-		let rest = d.flush();
+		let rest = d.flush_with(model);
 		(deltas, false, rest)
 	}
 
@@ -911,6 +999,45 @@ mod tests {
 		let (deltas, stopped, _) = run(&model, &["o, w", "zzz"], text);
 		assert!(stopped);
 		assert_eq!(deltas.concat(), "Hell");
+	}
+
+	/// The incremental decoder's text is the full decode of the completion, for every fixture's
+	/// tokenizer (byte-level BPE and SentencePiece), whatever the ids.
+	#[test]
+	fn incremental_text_equals_a_full_decode() {
+		for arch in ["llama", "qwen2", "qwen3"] {
+			let model = Model::open(
+				&std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+					.join("../kernels/llm/fixtures")
+					.join(arch),
+			)
+			.unwrap();
+			let vocab = model.tokenizer.vocab_size() as u32;
+			let mut x = 0x9e37_79b9u32;
+			for round in 0..40 {
+				let ids: Vec<u32> = if round % 2 == 0 {
+					model.tokenizer.encode("Hi there, ünïcödé 計算 🚀 ok  spaces\n", false).unwrap()
+				} else {
+					(0..30)
+						.map(|_| {
+							x ^= x << 13;
+							x ^= x >> 17;
+							x ^= x << 5;
+							x % vocab
+						})
+						.collect()
+				};
+				let mut d = Decoder::new(Vec::new());
+				let mut text = String::new();
+				for &id in &ids {
+					let (delta, stopped) = d.push(&model, id);
+					assert!(!stopped);
+					text.push_str(&delta);
+				}
+				text.push_str(&d.flush_with(&model));
+				assert_eq!(text, model.tokenizer.decode(&ids, true).unwrap(), "{arch}: {ids:?}");
+			}
+		}
 	}
 
 	#[test]

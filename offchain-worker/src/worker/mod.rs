@@ -156,6 +156,8 @@ pub struct WorkerConfig {
 	pub stall_timeout: Duration,
 	/// How long start-up waits for the node to answer before it gives up.
 	pub startup_timeout: Duration,
+	/// The inference API's metrics, served with the worker's (`run --model`).
+	pub api_metrics: Option<Arc<crate::api::metrics::ApiMetrics>>,
 	pub cheat: Option<Cheat>,
 }
 
@@ -262,7 +264,7 @@ pub async fn run(
 		.allow_private_addresses(config.allow_private_endpoints)
 		.with_extra_roots(&config.extra_roots)
 		.map_err(WorkerError::ExtraRoots)?;
-	let metrics = Arc::new(Metrics::default());
+	let metrics = Arc::new(Metrics::default().with_api(config.api_metrics.clone()));
 	let proof_client = proof_client.with_metrics(metrics.clone());
 	let data = Arc::new(DataDir::open(&config.data_dir)?);
 	let health = Arc::new(Health::starting(component::NODE, "not connected to the node yet"));
