@@ -5,6 +5,8 @@
 //! (the prompt first, then one token at a time), so sequences can join and leave between calls;
 //! [`generate`] runs a set of them to the end in one batch.
 
+use rayon::prelude::*;
+
 use crate::{
 	backend::{Backend, SeqId, Step},
 	error::EngineError,
@@ -181,8 +183,13 @@ pub fn step_all(
 	}
 	let steps: Vec<Step<'_>> = active.iter().filter_map(|&i| seqs[i].step()).collect();
 	let logits = backend.forward(&steps)?;
-	for (&i, l) in active.iter().zip(&logits) {
-		seqs[i].advance(l.last());
+	drop(steps);
+	// Sampling runs on every core (each sequence's draw depends on its own logits only).
+	let live: Vec<&mut &mut Sequence> = seqs.iter_mut().filter(|s| s.finished.is_none()).collect();
+	live.into_par_iter().zip(logits.par_iter()).for_each(|(s, l)| {
+		s.advance(l.last());
+	});
+	for &i in &active {
 		if seqs[i].finished.is_some() {
 			backend.release(seqs[i].id);
 		}

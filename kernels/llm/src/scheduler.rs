@@ -20,6 +20,8 @@ use std::{
 	thread::JoinHandle,
 };
 
+use rayon::prelude::*;
+
 use crate::{
 	backend::Backend,
 	error::EngineError,
@@ -306,21 +308,32 @@ fn run(mut backend: Box<dyn Backend>, shared: Arc<Shared>) {
 				}
 			},
 			Ok(logits) => {
-				let mut keep = Vec::with_capacity(active.len());
+				// Sampling (a softmax over the vocabulary per sequence) runs on every core; the
+				// sinks are then called in order.
 				let mut logits = logits.into_iter();
-				for (mut a, n) in active.drain(..).zip(share) {
-					if n == 0 {
-						keep.push(a);
-						continue;
-					}
-					let l = logits.next().expect("one logits per step");
-					if n < a.seq.pending() {
+				let work: Vec<_> = active
+					.iter_mut()
+					.zip(&share)
+					.map(|(a, &n)| (a, n, if n > 0 { logits.next() } else { None }))
+					.collect();
+				let tokens: Vec<Option<Token>> = work
+					.into_par_iter()
+					.map(|(a, n, l)| match l {
+						None => None,
 						// A prefill chunk short of the prompt's end: nothing to sample yet.
-						a.seq.fed_chunk(n);
+						Some(_) if n < a.seq.pending() => {
+							a.seq.fed_chunk(n);
+							None
+						},
+						Some(l) => Some(a.seq.advance(l.last()).clone()),
+					})
+					.collect();
+				let mut keep = Vec::with_capacity(active.len());
+				for (mut a, token) in active.drain(..).zip(tokens) {
+					let Some(token) = token else {
 						keep.push(a);
 						continue;
-					}
-					let token = a.seq.advance(l.last()).clone();
+					};
 					stats.generated_tokens.fetch_add(1, Ordering::Relaxed);
 					let listening = (a.sink)(Event::Token(token));
 					match a.seq.finished {

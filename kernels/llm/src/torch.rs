@@ -7,13 +7,17 @@
 //! * **Precision**: the residual stream, the RMS norms, rotary embedding and SiLU run in f32; the
 //!   projections and attention in the matmul precision with f32 accumulation (cuBLAS's default for
 //!   bf16 inputs). The logits come back in f32.
-//! * **KV cache**: per sequence and layer one `[1, kv_heads, capacity, head_dim]` tensor in the
-//!   matmul precision, grown by doubling (in blocks of [`CACHE_BLOCK`] positions) when a sequence
-//!   outgrows it, freed by `release`. Attention reads a view of it, never a copy.
+//! * **KV cache**: a static slab per layer, `[slots, kv_heads, capacity, head_dim]` in the matmul
+//!   precision: one slot per live sequence (reused after `release`), the capacity that of the
+//!   longest, both grown by doubling (capacity in blocks of [`CACHE_BLOCK`] positions) and the
+//!   slab dropped when no sequence is left. Memory is slots × the longest sequence, as
+//!   transformers' static cache.
 //! * **Batching**: every row of every step of a call (prefill chunks, decode tokens, scored
-//!   completions) goes through the projections and the MLP together; attention
-//!   (`scaled_dot_product_attention` with grouped-query heads) runs per sequence over its cache,
-//!   causal within the step.
+//!   completions) goes through the projections and the MLP together. Attention
+//!   (`scaled_dot_product_attention`, grouped-query heads) runs once per layer for all decoding
+//!   sequences — their slots of the slab as one batch, each masked to its own length — and once
+//!   per prefilling sequence over a view of its slot, causal within the step. The number of
+//!   libtorch calls of a decode step does not grow with the batch.
 //!
 //! A failed call (out of device memory, a libtorch error) leaves every sequence as it was: the
 //! caches are written past their length only, and lengths move on success.
@@ -142,12 +146,29 @@ struct Layer {
 	down: Linear,
 }
 
-/// One sequence's keys and values: per layer `[1, kv_heads, capacity, head_dim]`.
-struct SeqCache {
-	len: usize,
-	capacity: usize,
+/// Keys and values of every live sequence: per layer `[slots, kv_heads, capacity, head_dim]`.
+struct Slab {
 	k: Vec<Tensor>,
 	v: Vec<Tensor>,
+	slots: usize,
+	capacity: usize,
+}
+
+/// Where a sequence's keys and values are, and how many positions it holds.
+#[derive(Clone, Copy, Debug)]
+struct Place {
+	slot: usize,
+	len: usize,
+}
+
+/// The steps of one call, grouped for attention.
+struct Plan {
+	/// Single-token steps: their rows of the packed batch, slots and positions.
+	decode_rows: Vec<i64>,
+	decode_slots: Vec<i64>,
+	decode_pos: Vec<i64>,
+	/// Multi-token steps: (first row, tokens, slot, positions already held).
+	prefill: Vec<(i64, i64, i64, i64)>,
 }
 
 /// The model on a libtorch device and the caches of its sequences.
@@ -162,7 +183,11 @@ pub struct TorchModel {
 	norm: Tensor,
 	/// `[1, head_dim / 2]`, f32.
 	inv_freq: Tensor,
-	cache: HashMap<SeqId, SeqCache>,
+	slab: Option<Slab>,
+	seqs: HashMap<SeqId, Place>,
+	/// Slots released and not reused yet; slots at or above `next_slot` were never used.
+	free: Vec<usize>,
+	next_slot: usize,
 }
 
 impl TorchModel {
@@ -289,7 +314,10 @@ impl TorchModel {
 			layers,
 			norm,
 			inv_freq,
-			cache: HashMap::new(),
+			slab: None,
+			seqs: HashMap::new(),
+			free: Vec::new(),
+			next_slot: 0,
 		})
 	}
 
@@ -314,36 +342,39 @@ impl TorchModel {
 		n
 	}
 
-	fn new_cache(&self, capacity: usize) -> Result<SeqCache, TchError> {
+	/// Makes the slab hold `slots` slots of at least `needed` positions, keeping its contents.
+	fn ensure(&mut self, slots: usize, needed: usize) -> Result<(), TchError> {
+		let (have_slots, have_cap) = self.slab.as_ref().map_or((0, 0), |s| (s.slots, s.capacity));
+		if slots <= have_slots && needed <= have_cap {
+			return Ok(());
+		}
 		let c = &self.config;
-		let shape = [1, c.num_kv_heads as i64, capacity as i64, c.head_dim as i64];
+		let new_slots =
+			if slots > have_slots { slots.next_power_of_two().max(4) } else { have_slots };
+		let new_cap = if needed > have_cap {
+			needed
+				.max(have_cap * 2)
+				.div_ceil(CACHE_BLOCK)
+				.saturating_mul(CACHE_BLOCK)
+				.min(c.max_position_embeddings.max(needed))
+		} else {
+			have_cap
+		};
+		let shape = [new_slots as i64, c.num_kv_heads as i64, new_cap as i64, c.head_dim as i64];
 		let opts = (self.precision.kind(), self.device);
 		let mut k = Vec::with_capacity(c.num_layers);
 		let mut v = Vec::with_capacity(c.num_layers);
-		for _ in 0..c.num_layers {
-			k.push(Tensor::f_zeros(shape, opts)?);
-			v.push(Tensor::f_zeros(shape, opts)?);
+		for li in 0..c.num_layers {
+			let (nk, nv) = (Tensor::f_zeros(shape, opts)?, Tensor::f_zeros(shape, opts)?);
+			if let Some(old) = &self.slab {
+				let (s, l) = (have_slots as i64, have_cap as i64);
+				nk.f_narrow(0, 0, s)?.f_narrow(2, 0, l)?.f_copy_(&old.k[li])?;
+				nv.f_narrow(0, 0, s)?.f_narrow(2, 0, l)?.f_copy_(&old.v[li])?;
+			}
+			k.push(nk);
+			v.push(nv);
 		}
-		Ok(SeqCache { len: 0, capacity, k, v })
-	}
-
-	/// Makes room for `needed` positions, keeping what the cache holds.
-	fn reserve(&self, cache: &mut SeqCache, needed: usize) -> Result<(), TchError> {
-		if needed <= cache.capacity {
-			return Ok(());
-		}
-		let capacity = needed
-			.max(cache.capacity * 2)
-			.div_ceil(CACHE_BLOCK)
-			.saturating_mul(CACHE_BLOCK)
-			.min(self.config.max_position_embeddings.max(needed));
-		let mut grown = self.new_cache(capacity)?;
-		let held = cache.len as i64;
-		for (new, old) in grown.k.iter_mut().zip(&cache.k).chain(grown.v.iter_mut().zip(&cache.v)) {
-			new.f_narrow(2, 0, held)?.f_copy_(&old.f_narrow(2, 0, held)?)?;
-		}
-		grown.len = cache.len;
-		*cache = grown;
+		self.slab = Some(Slab { k, v, slots: new_slots, capacity: new_cap });
 		Ok(())
 	}
 
@@ -353,9 +384,10 @@ impl TorchModel {
 		x.f_mul(&ms.f_add_scalar(self.config.rms_norm_eps as f64)?.f_rsqrt()?)?.f_mul(g)
 	}
 
-	/// The forward pass over `caches` (one per step, reserved for the step's tokens). Lengths are
-	/// not moved here.
-	fn run(&self, steps: &[Step<'_>], caches: &mut [SeqCache]) -> Result<Vec<Logits>, TchError> {
+	/// The forward pass; `places` (one per step) are in the slab, which has room for the steps'
+	/// tokens. Lengths are not moved here.
+	fn run(&self, steps: &[Step<'_>], places: &[Place]) -> Result<Vec<Logits>, TchError> {
+		let slab = self.slab.as_ref().expect("ensured before run");
 		let _guard = tch::no_grad_guard();
 		let c = &self.config;
 		let kind = self.precision.kind();
@@ -363,9 +395,23 @@ impl TorchModel {
 		let (q_dim, kv_dim) = (nh * hd, nkv * hd);
 		let mut ids = Vec::new();
 		let mut positions = Vec::new();
-		for (step, cache) in steps.iter().zip(caches.iter()) {
+		let mut plan = Plan {
+			decode_rows: Vec::new(),
+			decode_slots: Vec::new(),
+			decode_pos: Vec::new(),
+			prefill: Vec::new(),
+		};
+		for (step, place) in steps.iter().zip(places) {
+			let (row, n) = (ids.len() as i64, step.tokens.len() as i64);
+			if n == 1 {
+				plan.decode_rows.push(row);
+				plan.decode_slots.push(place.slot as i64);
+				plan.decode_pos.push(place.len as i64);
+			} else {
+				plan.prefill.push((row, n, place.slot as i64, place.len as i64));
+			}
 			ids.extend(step.tokens.iter().map(|&t| t as i64));
-			positions.extend((cache.len..cache.len + step.tokens.len()).map(|p| p as f32));
+			positions.extend((place.len..place.len + step.tokens.len()).map(|p| p as f32));
 		}
 		let total = ids.len() as i64;
 		let ids = Tensor::f_from_slice(&ids)?.f_to_device(self.device)?;
@@ -385,6 +431,34 @@ impl TorchModel {
 			Tensor::f_cat(&[lo, hi], 2)
 		};
 		let scale = 1.0 / (hd as f64).sqrt();
+		let dev = self.device;
+		let all_decode = plan.prefill.is_empty();
+		// The decoding sequences' batch: slots 0..hi of the slab, keys up to the longest; every
+		// row sees the positions below its own length (free and prefilling slots see position 0
+		// only, so their rows — discarded — stay finite).
+		let decode = if plan.decode_rows.is_empty() {
+			None
+		} else {
+			let hi = *plan.decode_slots.iter().max().expect("non-empty") + 1;
+			let lmax = *plan.decode_pos.iter().max().expect("non-empty") + 1;
+			let mut lens = vec![1i64; hi as usize];
+			for (&slot, &pos) in plan.decode_slots.iter().zip(&plan.decode_pos) {
+				lens[slot as usize] = pos + 1;
+			}
+			let lens = Tensor::f_from_slice(&lens)?.f_to_device(dev)?.f_view([hi, 1, 1, 1])?;
+			let mask = Tensor::f_arange(lmax, (Kind::Int64, dev))?
+				.f_view([1, 1, 1, lmax])?
+				.f_lt_tensor(&lens)?;
+			let t = |v: &[i64]| Tensor::f_from_slice(v).and_then(|t| t.f_to_device(dev));
+			Some((
+				t(&plan.decode_rows)?,
+				t(&plan.decode_slots)?,
+				t(&plan.decode_pos)?,
+				hi,
+				lmax,
+				mask,
+			))
+		};
 		let mut x = self.embed.f_index_select(0, &ids)?.f_to_kind(Kind::Float)?;
 		for (li, layer) in self.layers.iter().enumerate() {
 			let h = self.rms_norm(&x, &layer.input_norm)?.f_to_kind(kind)?;
@@ -399,26 +473,58 @@ impl TorchModel {
 			let q = rope(&q)?.f_to_kind(kind)?;
 			let k = rope(&k)?.f_to_kind(kind)?;
 			let v = v.f_to_kind(kind)?;
-			let mut outs = Vec::with_capacity(steps.len());
-			let mut start = 0i64;
-			for (step, cache) in steps.iter().zip(caches.iter_mut()) {
-				let (n, base) = (step.tokens.len() as i64, cache.len as i64);
+			let mut attn =
+				if all_decode { None } else { Some(Tensor::f_zeros([total, q_dim], (kind, dev))?) };
+			let mut decoded = None;
+			if let Some((rows, slots, pos, hi, lmax, mask)) = &decode {
+				let pick = |t: &Tensor| {
+					if all_decode {
+						Ok(t.shallow_clone())
+					} else {
+						t.f_index_select(0, rows)
+					}
+				};
+				let (qd, kd, vd) = (pick(&q)?, pick(&k)?, pick(&v)?);
+				let at = [Some(slots), None, Some(pos)];
+				let _ = slab.k[li].shallow_clone().f_index_put_(&at, &kd, false)?;
+				let _ = slab.v[li].shallow_clone().f_index_put_(&at, &vd, false)?;
+				let mut q_all = Tensor::f_zeros([*hi, nh, 1, hd], (kind, dev))?;
+				let _ = q_all.f_index_copy_(0, slots, &qd.f_unsqueeze(2)?)?;
+				let keys = slab.k[li].f_narrow(0, 0, *hi)?.f_narrow(2, 0, *lmax)?;
+				let values = slab.v[li].f_narrow(0, 0, *hi)?.f_narrow(2, 0, *lmax)?;
+				let out = Tensor::f_scaled_dot_product_attention(
+					&q_all,
+					&keys,
+					&values,
+					Some(mask),
+					0.0,
+					false,
+					scale,
+					nh != nkv,
+				)?
+				.f_index_select(0, slots)?
+				.f_reshape([-1, q_dim])?;
+				match &mut attn {
+					Some(a) => {
+						let _ = a.f_index_copy_(0, rows, &out)?;
+					},
+					None => decoded = Some(out),
+				}
+			}
+			for &(start, n, slot, base) in &plan.prefill {
 				// [n, heads, hd] → [1, heads, n, hd]
 				let heads = |t: &Tensor| -> Result<Tensor, TchError> {
 					t.f_narrow(0, start, n)?.f_transpose(0, 1)?.f_unsqueeze(0)
 				};
-				cache.k[li].f_narrow(2, base, n)?.f_copy_(&heads(&k)?)?;
-				cache.v[li].f_narrow(2, base, n)?.f_copy_(&heads(&v)?)?;
-				let keys = cache.k[li].f_narrow(2, 0, base + n)?;
-				let values = cache.v[li].f_narrow(2, 0, base + n)?;
+				slab.k[li].f_narrow(0, slot, 1)?.f_narrow(2, base, n)?.f_copy_(&heads(&k)?)?;
+				slab.v[li].f_narrow(0, slot, 1)?.f_narrow(2, base, n)?.f_copy_(&heads(&v)?)?;
+				let keys = slab.k[li].f_narrow(0, slot, 1)?.f_narrow(2, 0, base + n)?;
+				let values = slab.v[li].f_narrow(0, slot, 1)?.f_narrow(2, 0, base + n)?;
 				// Causal within the step: row i sees the cache and the step's rows up to i.
-				let (mask, causal) = if n == 1 {
-					(None, false)
-				} else if base == 0 {
+				let (mask, causal) = if base == 0 {
 					(None, true)
 				} else {
-					let m =
-						Tensor::f_ones([n, base + n], (Kind::Bool, self.device))?.f_tril(base)?;
+					let m = Tensor::f_ones([n, base + n], (Kind::Bool, dev))?.f_tril(base)?;
 					(Some(m), false)
 				};
 				let a = Tensor::f_scaled_dot_product_attention(
@@ -431,11 +537,17 @@ impl TorchModel {
 					scale,
 					nh != nkv,
 				)?;
-				outs.push(a.f_squeeze_dim(0)?.f_transpose(0, 1)?.f_reshape([n, q_dim])?);
-				start += n;
+				let a = a.f_squeeze_dim(0)?.f_transpose(0, 1)?.f_reshape([n, q_dim])?;
+				attn.as_ref()
+					.expect("allocated when a step prefills")
+					.f_narrow(0, start, n)?
+					.f_copy_(&a)?;
 			}
-			let attn =
-				if outs.len() == 1 { outs.pop().expect("one") } else { Tensor::f_cat(&outs, 0)? };
+			let attn = match (attn, decoded) {
+				(Some(a), _) => a,
+				(None, Some(d)) => d,
+				(None, None) => unreachable!("a call has at least one step"),
+			};
 			x = x.f_add(&layer.o.apply(&attn)?.f_to_kind(Kind::Float)?)?;
 			let h = self.rms_norm(&x, &layer.post_norm)?.f_to_kind(kind)?;
 			let gu = layer.gate_up.apply(&h)?.f_to_kind(Kind::Float)?;
@@ -492,56 +604,47 @@ impl Backend for TorchModel {
 	}
 
 	fn len(&self, seq: SeqId) -> Option<usize> {
-		self.cache.get(&seq).map(|c| c.len)
+		self.seqs.get(&seq).map(|p| p.len)
 	}
 
 	fn release(&mut self, seq: SeqId) {
-		self.cache.remove(&seq);
+		if let Some(p) = self.seqs.remove(&seq) {
+			self.free.push(p.slot);
+		}
+		if self.seqs.is_empty() {
+			// Nothing left: give the slab's memory back.
+			self.slab = None;
+			self.free.clear();
+			self.next_slot = 0;
+		}
 	}
 
 	fn forward(&mut self, steps: &[Step<'_>]) -> Result<Vec<Logits>, EngineError> {
 		check_steps(&self.config, steps, |s| self.len(s).unwrap_or(0))?;
-		// Caches are taken out for the call and put back with their lengths moved on success
-		// only; a new sequence whose call failed is not kept.
-		let mut caches = Vec::with_capacity(steps.len());
-		let mut result = Ok(());
-		for step in steps {
-			let cache = match self.cache.remove(&step.seq) {
-				Some(c) => Ok(c),
-				None => self.new_cache(step.tokens.len().div_ceil(CACHE_BLOCK) * CACHE_BLOCK),
-			};
-			match cache {
-				Ok(mut cache) => {
-					if result.is_ok() {
-						let needed = cache.len + step.tokens.len();
-						result = self.reserve(&mut cache, needed);
-					}
-					caches.push(Some(cache));
-				},
-				Err(e) => {
-					result = result.and(Err(e));
-					caches.push(None);
-				},
-			}
-		}
-		let out = match result {
-			Ok(()) => {
-				let mut held: Vec<SeqCache> = caches.drain(..).map(|c| c.expect("made")).collect();
-				let out = self.run(steps, &mut held);
-				caches = held.into_iter().map(Some).collect();
-				out
-			},
-			Err(e) => Err(e),
-		};
-		let ok = out.is_ok();
-		for (step, cache) in steps.iter().zip(caches) {
-			if let Some(mut cache) = cache {
-				if ok {
-					cache.len += step.tokens.len();
-				}
-				if cache.len > 0 {
-					self.cache.insert(step.seq, cache);
-				}
+		// Slots for new sequences are taken from copies, kept only if the call succeeds: a
+		// failed call changes no sequence (the slab is written past lengths only).
+		let mut free = self.free.clone();
+		let mut next = self.next_slot;
+		let places: Vec<Place> = steps
+			.iter()
+			.map(|s| {
+				self.seqs.get(&s.seq).copied().unwrap_or_else(|| {
+					let slot = free.pop().unwrap_or_else(|| {
+						next += 1;
+						next - 1
+					});
+					Place { slot, len: 0 }
+				})
+			})
+			.collect();
+		let needed =
+			places.iter().zip(steps).map(|(p, s)| p.len + s.tokens.len()).max().unwrap_or(0);
+		let out = self.ensure(next, needed).and_then(|()| self.run(steps, &places));
+		if out.is_ok() {
+			self.free = free;
+			self.next_slot = next;
+			for (step, place) in steps.iter().zip(places) {
+				self.seqs.insert(step.seq, Place { len: place.len + step.tokens.len(), ..place });
 			}
 		}
 		out.map_err(torch_err)
