@@ -582,14 +582,19 @@ impl Decoder {
 		Decoder { ids: Vec::new(), prefix: 0, read: 0, emitted: 0, stop, text: String::new() }
 	}
 
-	/// Text of the tokens since `read`, when it is whole (no incomplete character at its end).
-	fn advance_text(&mut self, model: &Model) {
+	/// Text of the tokens since `read`, when it is whole (no incomplete character at its end) or
+	/// `at_end` (the completion is over: what is there is final).
+	fn advance_text(&mut self, model: &Model, at_end: bool) {
+		if self.read == self.ids.len() {
+			return;
+		}
 		let decode = |ids: &[u32]| model.tokenizer.decode(ids, true).unwrap_or_default();
 		let before = decode(&self.ids[self.prefix..self.read]);
 		let after = decode(&self.ids[self.prefix..]);
-		if after.ends_with('\u{FFFD}') || after.len() <= before.len() {
-			// Incomplete, or nothing visible yet (a special token skipped): wait.
-			if after.len() <= before.len() && !after.ends_with('\u{FFFD}') {
+		let incomplete = after.ends_with('\u{FFFD}');
+		if !at_end && (incomplete || after.len() <= before.len()) {
+			// Incomplete: wait. Nothing visible yet (a special token skipped): read on.
+			if !incomplete {
 				self.read = self.ids.len();
 			}
 			return;
@@ -607,7 +612,7 @@ impl Decoder {
 	/// Adds a token; returns the new final text and whether a stop string ended the completion.
 	pub(crate) fn push(&mut self, model: &Model, id: u32) -> (String, bool) {
 		self.ids.push(id);
-		self.advance_text(model);
+		self.advance_text(model, false);
 		let full = &self.text;
 		// The earliest stop string that is not wholly inside text already sent.
 		let search_from =
@@ -643,17 +648,7 @@ impl Decoder {
 	/// The rest of the text when the completion ended without a stop string (an incomplete
 	/// character at the very end comes out as U+FFFD, as a full decode gives it).
 	pub(crate) fn flush_with(&mut self, model: &Model) -> String {
-		if self.read < self.ids.len() {
-			let decode = |ids: &[u32]| model.tokenizer.decode(ids, true).unwrap_or_default();
-			let before = decode(&self.ids[self.prefix..self.read]);
-			let after = decode(&self.ids[self.prefix..]);
-			match after.strip_prefix(before.as_str()) {
-				Some(new) => self.text.push_str(new),
-				None => self.text = decode(&self.ids),
-			}
-			self.prefix = self.read;
-			self.read = self.ids.len();
-		}
+		self.advance_text(model, true);
 		let rest = self.text.get(self.emitted..).unwrap_or_default().to_string();
 		self.emitted = self.text.len();
 		rest
